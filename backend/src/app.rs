@@ -1,0 +1,183 @@
+//! Assembles the server: store, reference data, live hub, routes and the simulator.
+
+use crate::config::{Config, ProducerConfig};
+use crate::feeds::auth::Producers;
+use crate::live::hub::Hub;
+use crate::store::Store;
+use crate::{feeds, live, reference, sim, state};
+use anyhow::Context;
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use levels_shared::feed::Feed;
+use levels_shared::reference::ReferenceData;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::trace::TraceLayer;
+
+/// Everything a request handler may need: a cheap `Clone` of shared handles.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub reference: Arc<ReferenceData>,
+    pub store: Arc<dyn Store>,
+    pub hub: Arc<Hub>,
+    pub producers: Arc<Producers>,
+    /// Held from commit to publish so live `seq` follows commit order.
+    pub ingest_order: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// Every route of the server.
+pub fn router(state: AppState) -> Router {
+    let static_dir = &state.config.server.static_dir;
+    // The dashboard is a single-page app: unknown paths get index.html and route in the browser.
+    let dashboard = ServeDir::new(static_dir).fallback(ServeFile::new(static_dir.join("index.html")));
+    Router::new()
+        .merge(feeds::router())
+        .merge(live::router())
+        .route("/api/v1/reference", get(reference_data))
+        .route("/healthz", get(|| async { "ok" }))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            state.config.ingest.max_body_bytes,
+        ))
+        .fallback_service(dashboard)
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn reference_data(State(app): State<AppState>) -> Json<ReferenceData> {
+    Json((*app.reference).clone())
+}
+
+/// A built server, bound to its port, ready to run.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    addr: SocketAddr,
+}
+
+impl Application {
+    /// Opens the store, loads reference data, rebuilds the live state and binds the port.
+    pub async fn build(config: Config) -> anyhow::Result<Application> {
+        let reference = reference::load(&config.reference).context("loading reference data")?;
+        let store = crate::store::connect(&config.database.url)
+            .await
+            .with_context(|| format!("opening the database {}", config.database.url))?;
+        let rows = store.current_state().await?;
+        let live_state = state::project(&rows)?;
+        tracing::info!(
+            sites = reference.sites.len(),
+            state_rows = rows.len(),
+            "reference data and state loaded"
+        );
+        let mut producers = Producers::from_config(&config.producers);
+        let listener = TcpListener::bind(config.server.bind)
+            .await
+            .with_context(|| format!("binding {}", config.server.bind))?;
+        let addr = listener.local_addr()?;
+        let sim_token = config.simulator.enabled.then(|| {
+            let token = random_token();
+            producers.add(&ProducerConfig {
+                name: "simulator".into(),
+                token: token.clone(),
+                feeds: Feed::ALL.to_vec(),
+                sites: vec!["*".into()],
+            });
+            token
+        });
+        let hub = Arc::new(Hub::new(
+            live_state,
+            config.live.replay_deltas,
+            config.live.session_queue,
+        ));
+        let state = AppState {
+            config: Arc::new(config),
+            reference: Arc::new(reference),
+            store,
+            hub,
+            producers: Arc::new(producers),
+            ingest_order: Arc::new(tokio::sync::Mutex::new(())),
+        };
+        if let Some(token) = sim_token {
+            let base = format!("http://{}", loopback(addr));
+            tokio::spawn(sim::run(
+                state.config.simulator.clone(),
+                state.reference.clone(),
+                base,
+                token,
+                state.hub.closed(),
+            ));
+        }
+        Ok(Application {
+            listener,
+            state,
+            addr,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// The address to open in a browser.
+    pub fn url(&self) -> String {
+        format!("http://{}/", loopback(self.addr))
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `signal` completes, then closes live sessions and finishes requests.
+    pub async fn run_until_stopped(self, signal: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let hub = self.state.hub.clone();
+        let app = router(self.state);
+        axum::serve(self.listener, app)
+            .with_graceful_shutdown(async move {
+                signal.await;
+                tracing::info!("shutting down: closing live sessions");
+                hub.close();
+            })
+            .await?;
+        Ok(())
+    }
+}
+
+/// An unspecified bind address (0.0.0.0) is reached on loopback from this machine.
+fn loopback(addr: SocketAddr) -> SocketAddr {
+    if addr.ip().is_unspecified() {
+        SocketAddr::from(([127, 0, 0, 1], addr.port()))
+    } else {
+        addr
+    }
+}
+
+/// A 256-bit random token, hex-encoded, from the operating system's generator.
+fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    // The OS generator failing is unrecoverable for a server that needs secrets.
+    getrandom::fill(&mut bytes).expect("the operating system's random generator failed");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

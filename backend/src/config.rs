@@ -1,0 +1,195 @@
+//! The one typed configuration of a Levels server.
+//!
+//! Values come from, in order of precedence: environment variables prefixed `LEVELS_`
+//! (nested keys joined by `__`, e.g. `LEVELS_DATABASE__URL`), then the TOML file named on
+//! the command line or in `LEVELS_CONFIG`, then the defaults below. `docs/configuration.md`
+//! lists every key.
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use levels_shared::feed::Feed;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    pub reference: ReferenceConfig,
+    pub ingest: IngestConfig,
+    pub live: LiveConfig,
+    pub simulator: SimulatorConfig,
+    pub log: LogConfig,
+    /// Producers allowed to post feeds, each with its bearer token and scope.
+    pub producers: Vec<ProducerConfig>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address to listen on; port 0 picks a free port (tests).
+    pub bind: SocketAddr,
+    /// The built dashboard (Trunk's `dist/`), served at `/`.
+    pub static_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `sqlite://PATH` (created if missing).
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReferenceConfig {
+    /// The system's name, shown in the dashboard's title.
+    pub system: String,
+    /// Sites, in the format of `data/somerset/sites.json`.
+    pub sites: PathBuf,
+    /// GeoJSON FeatureCollection of the system's outer boundary.
+    pub boundary: PathBuf,
+    /// GeoJSON FeatureCollection of localities; each feature has `code` and `name` properties.
+    pub localities: PathBuf,
+    /// GeoJSON FeatureCollection of neighbouring areas drawn for context (optional).
+    pub context: Option<PathBuf>,
+    /// Attribution statements required by the data's licences.
+    pub attribution: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IngestConfig {
+    /// Largest accepted request body.
+    pub max_body_bytes: usize,
+    /// How far in the future an `at` may be before it is rejected.
+    pub max_future_seconds: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LiveConfig {
+    /// Seconds between heartbeats on an otherwise quiet websocket.
+    pub heartbeat_seconds: u64,
+    /// How many recent deltas are kept to replay to reconnecting clients.
+    pub replay_deltas: usize,
+    /// How many messages may wait for one slow client before it is skipped to a snapshot.
+    pub session_queue: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimulatorConfig {
+    /// Play the feed producers of every site (demo only).
+    pub enabled: bool,
+    /// Seed of the random model, so a run can be reproduced.
+    pub seed: u64,
+    /// Simulated time runs this many times faster than real time (records carry real time).
+    pub speed: f64,
+    /// Real seconds between simulated feed posts.
+    pub interval_seconds: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    /// A `tracing` filter, e.g. `info` or `levels=debug,info`; `RUST_LOG` overrides it.
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProducerConfig {
+    /// Recorded with every batch this producer sends.
+    pub name: String,
+    /// The bearer token it presents.
+    pub token: String,
+    /// Feeds it may post to.
+    pub feeds: Vec<Feed>,
+    /// Site codes it may post for; `["*"]` for all.
+    pub sites: Vec<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        let somerset = PathBuf::from("data/somerset");
+        Config {
+            server: ServerConfig {
+                bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+                static_dir: PathBuf::from("dist"),
+            },
+            database: DatabaseConfig {
+                url: "sqlite://var/levels.db".into(),
+            },
+            reference: ReferenceConfig {
+                system: "Somerset".into(),
+                sites: somerset.join("sites.json"),
+                boundary: somerset.join("somerset.geojson"),
+                localities: somerset.join("districts.geojson"),
+                context: Some(somerset.join("neighbours.geojson")),
+                attribution: vec![
+                    "Contains public sector information licensed under the Open Government Licence v3.0.".into(),
+                    "Contains OS data © Crown copyright and database right 2014. Contains Royal Mail data © Royal Mail copyright and database right 2014. Contains National Statistics data © Crown copyright and database right 2014.".into(),
+                    "Boundaries from github.com/martinjc/UK-GeoJSON (CC BY 4.0, Martin Chorley).".into(),
+                ],
+            },
+            ingest: IngestConfig {
+                max_body_bytes: 10 * 1024 * 1024,
+                max_future_seconds: 300,
+            },
+            live: LiveConfig {
+                heartbeat_seconds: 5,
+                replay_deltas: 4096,
+                session_queue: 1024,
+            },
+            simulator: SimulatorConfig {
+                enabled: false,
+                seed: 2026,
+                speed: 60.0,
+                interval_seconds: 5.0,
+            },
+            log: LogConfig {
+                level: "info".into(),
+            },
+            producers: Vec::new(),
+        }
+    }
+}
+
+impl Config {
+    /// Loads defaults, then the file (if any), then `LEVELS_*` environment overrides.
+    pub fn load(file: Option<&str>) -> Result<Config, Box<figment::Error>> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(file) = file {
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        figment
+            .merge(Env::prefixed("LEVELS_").split("__").ignore(&["config"]))
+            .extract()
+            .map_err(Box::new)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_configuration_parses_and_enables_the_simulator() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../config/demo.toml");
+        let cfg = Config::load(Some(path)).expect("demo config is valid");
+        assert!(cfg.simulator.enabled);
+        assert!(cfg.producers.iter().any(|p| p.feeds.contains(&Feed::Beds)));
+    }
+
+    #[test]
+    fn an_unknown_key_is_an_error_that_names_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("bad.toml");
+        std::fs::write(&path, "[server]\nbindd = \"127.0.0.1:1\"\n").expect("write");
+        let err = Config::load(path.to_str()).expect_err("unknown key rejected");
+        assert!(err.to_string().contains("bindd"), "{err}");
+    }
+}

@@ -1,0 +1,176 @@
+//! Reads typed fields out of a raw record, collecting every problem with the field it is in.
+//!
+//! Written by hand rather than with serde because the contract wants *all* errors of a
+//! record at once, each naming its field, and the same rules for JSON values and CSV text
+//! (where `"12"` is an integer but in JSON only `12` is).
+
+use super::body::{Format, RawRecord};
+use chrono::{DateTime, FixedOffset};
+use serde_json::Value;
+use std::collections::BTreeSet;
+
+/// A problem with one field of one record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+/// Walks one record's fields; every getter records an error and returns `None` on failure.
+pub struct Fields<'a> {
+    record: &'a RawRecord,
+    read: BTreeSet<&'static str>,
+    pub errors: Vec<FieldError>,
+}
+
+impl<'a> Fields<'a> {
+    pub fn new(record: &'a RawRecord) -> Self {
+        Fields {
+            record,
+            read: BTreeSet::new(),
+            errors: Vec::new(),
+        }
+    }
+
+    /// Records a rule broken between fields, against the field the message is about.
+    pub fn error(&mut self, field: &str, message: impl Into<String>) {
+        self.errors.push(FieldError {
+            field: field.to_owned(),
+            message: message.into(),
+        });
+    }
+
+    fn raw(&mut self, name: &'static str) -> Option<&'a Value> {
+        self.read.insert(name);
+        match self.record.fields.get(name) {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(v),
+        }
+    }
+
+    fn missing(&mut self, name: &str) {
+        self.error(name, format!("{name} is required"));
+    }
+
+    /// A required string of `min..=max` characters.
+    pub fn string(&mut self, name: &'static str, min: usize, max: usize) -> Option<String> {
+        let value = self.opt_string(name, min, max);
+        if value.is_none() && !self.has_error(name) {
+            self.missing(name);
+        }
+        value
+    }
+
+    pub fn opt_string(&mut self, name: &'static str, min: usize, max: usize) -> Option<String> {
+        match self.raw(name)? {
+            Value::String(s) => {
+                let len = s.chars().count();
+                if len < min || len > max {
+                    self.error(name, format!("{name} must be {min} to {max} characters, not {len}"));
+                    None
+                } else {
+                    Some(s.clone())
+                }
+            }
+            other => {
+                self.error(name, format!("{name} must be a string, not {other}"));
+                None
+            }
+        }
+    }
+
+    /// A required non-negative integer.
+    pub fn count(&mut self, name: &'static str) -> Option<u32> {
+        let value = self.opt_count(name);
+        if value.is_none() && !self.has_error(name) {
+            self.missing(name);
+        }
+        value
+    }
+
+    pub fn opt_count(&mut self, name: &'static str) -> Option<u32> {
+        let format = self.record.format;
+        let value = self.raw(name)?;
+        let parsed = match (value, format) {
+            (Value::Number(n), _) => n.as_u64(),
+            (Value::String(s), Format::Csv) => s.parse::<u64>().ok(),
+            _ => None,
+        };
+        match parsed.map(u32::try_from) {
+            Some(Ok(n)) => Some(n),
+            Some(Err(_)) => {
+                self.error(name, format!("{name} ({value}) is too large"));
+                None
+            }
+            None => {
+                self.error(name, format!("{name} must be a whole number ≥ 0, not {value}"));
+                None
+            }
+        }
+    }
+
+    /// A required RFC 3339 timestamp with an offset.
+    pub fn timestamp(&mut self, name: &'static str) -> Option<DateTime<FixedOffset>> {
+        let value = self.opt_timestamp(name);
+        if value.is_none() && !self.has_error(name) {
+            self.missing(name);
+        }
+        value
+    }
+
+    pub fn opt_timestamp(&mut self, name: &'static str) -> Option<DateTime<FixedOffset>> {
+        let value = self.raw(name)?;
+        match value.as_str().map(DateTime::parse_from_rfc3339) {
+            Some(Ok(t)) => Some(t),
+            _ => {
+                self.error(
+                    name,
+                    format!("{name} must be an RFC 3339 timestamp with an offset, e.g. 2026-11-25T08:00:00Z, not {value}"),
+                );
+                None
+            }
+        }
+    }
+
+    /// A required value from a closed list of codes.
+    pub fn code<T>(
+        &mut self,
+        name: &'static str,
+        parse: impl Fn(&str) -> Option<T>,
+        allowed: &[&str],
+    ) -> Option<T> {
+        let Some(value) = self.raw(name) else {
+            self.missing(name);
+            return None;
+        };
+        match value.as_str().and_then(&parse) {
+            Some(t) => Some(t),
+            None => {
+                self.error(
+                    name,
+                    format!("{name} must be one of {}, not {value}", allowed.join(", ")),
+                );
+                None
+            }
+        }
+    }
+
+    fn has_error(&self, name: &str) -> bool {
+        self.errors.iter().any(|e| e.field == name)
+    }
+
+    /// Ends the walk: any field the record has that was never read is unknown.
+    pub fn finish(mut self) -> Vec<FieldError> {
+        let unknown: Vec<String> = self
+            .record
+            .fields
+            .keys()
+            .filter(|k| !self.read.contains(k.as_str()))
+            .cloned()
+            .collect();
+        for name in unknown {
+            self.error(&name, format!("{name} is not a field of this feed"));
+        }
+        self.errors
+    }
+}

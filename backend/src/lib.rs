@@ -1,0 +1,25 @@
+//! Levels: a real-time system-flow and escalation dashboard for a health and care system.
+//!
+//! # Layout
+//! Data flows one way, and the modules follow it:
+//!
+//! - [`feeds`]: `POST /api/v1/feeds/{feed}`: authenticate, parse, validate, commit, publish.
+//! - [`store`]: the append-only event log and current state, behind the [`store::Store`] trait.
+//! - [`state`]: projections that rebuild the live state from the store.
+//! - [`live`]: the hub (sequence numbers, replay, fan-out) and websocket sessions.
+//! - [`sim`]: the Somerset simulator, a producer that posts through the same HTTP path.
+//! - [`reference`]: sites and map areas loaded from configured files.
+//! - [`app`]: wires it all into one server; [`config`] and [`telemetry`] support it.
+//!
+//! The views are the Yew app in `frontend/`; the wire types both sides share are in
+//! `levels-shared`.
+
+pub mod app;
+pub mod config;
+pub mod feeds;
+pub mod live;
+pub mod reference;
+pub mod sim;
+pub mod state;
+pub mod store;
+pub mod telemetry;

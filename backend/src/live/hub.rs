@@ -1,0 +1,263 @@
+//! The live hub: the authoritative live state, its sequence numbers, a replay buffer,
+//! and fan-out to every websocket session (DESIGN §7).
+
+use axum::extract::ws::Utf8Bytes;
+use chrono::Utc;
+use levels_shared::live::{Change, LiveState, ResumeFrom, ServerMsg};
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use tokio::sync::{broadcast, watch};
+
+/// A serialised delta: encoded once, shared by every session that sends it.
+#[derive(Debug, Clone)]
+pub struct Frame {
+    pub seq: u64,
+    pub json: Utf8Bytes,
+}
+
+/// How a new session starts.
+pub enum Start {
+    /// Send this snapshot first.
+    Snapshot(Frame),
+    /// The client is resuming: send these missed deltas (possibly none).
+    Replay(Vec<Frame>),
+}
+
+/// Shared by ingest (which publishes) and every websocket session (which subscribes).
+///
+/// A std `Mutex` guards the state, sequence and replay buffer together: publishing and
+/// subscribing hold it only briefly and never across an `.await`, and holding it while
+/// sending on the broadcast channel is what guarantees a subscriber sees every delta after
+/// its snapshot exactly once. Fan-out uses `broadcast`: a session that falls more than
+/// its queue behind gets `Lagged` and is sent a fresh snapshot instead of the backlog.
+pub struct Hub {
+    inner: Mutex<Inner>,
+    tx: broadcast::Sender<Frame>,
+    shutdown: watch::Sender<bool>,
+    replay_limit: usize,
+}
+
+struct Inner {
+    epoch: String,
+    seq: u64,
+    state: LiveState,
+    replay: VecDeque<Frame>,
+}
+
+impl Hub {
+    /// A hub starting a new epoch from `state` (rebuilt from the store). The epoch is new
+    /// on every start because the replay buffer does not survive a restart.
+    pub fn new(state: LiveState, replay_limit: usize, session_queue: usize) -> Hub {
+        let (tx, _) = broadcast::channel(session_queue.max(1));
+        let epoch = format!("{:x}", Utc::now().timestamp_micros());
+        Hub {
+            inner: Mutex::new(Inner {
+                epoch,
+                seq: 0,
+                state,
+                replay: VecDeque::new(),
+            }),
+            tx,
+            shutdown: watch::Sender::new(false),
+            replay_limit,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        // A panic while holding the lock cannot leave Inner half-updated in a way that
+        // matters more than stopping the whole live service would, so keep serving.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Applies committed changes, sends them as one delta, and returns its `seq`.
+    /// With no changes nothing is sent and the current `seq` is returned.
+    pub fn publish(&self, changes: Vec<Change>) -> u64 {
+        let mut inner = self.lock();
+        if changes.is_empty() {
+            return inner.seq;
+        }
+        inner.seq += 1;
+        for change in &changes {
+            inner.state.apply(change);
+        }
+        let msg = ServerMsg::Delta {
+            epoch: inner.epoch.clone(),
+            seq: inner.seq,
+            server_time: Utc::now(),
+            changes,
+        };
+        let frame = Frame {
+            seq: inner.seq,
+            json: encode(&msg),
+        };
+        if inner.replay.len() == self.replay_limit {
+            inner.replay.pop_front();
+        }
+        if self.replay_limit > 0 {
+            inner.replay.push_back(frame.clone());
+        }
+        // No receivers is fine: nobody is watching.
+        let _ = self.tx.send(frame);
+        inner.seq
+    }
+
+    /// Starts a session: what to send first, and a receiver for everything after it.
+    pub fn subscribe(&self, resume: Option<&ResumeFrom>) -> (Start, broadcast::Receiver<Frame>) {
+        let inner = self.lock();
+        let rx = self.tx.subscribe();
+        let start = match resume {
+            Some(r) if r.epoch == inner.epoch && r.seq <= inner.seq => {
+                let oldest = inner.replay.front().map_or(inner.seq + 1, |f| f.seq);
+                if r.seq + 1 >= oldest {
+                    Start::Replay(inner.replay.iter().filter(|f| f.seq > r.seq).cloned().collect())
+                } else {
+                    Start::Snapshot(snapshot(&inner))
+                }
+            }
+            _ => Start::Snapshot(snapshot(&inner)),
+        };
+        (start, rx)
+    }
+
+    /// A fresh snapshot, for a session that fell behind; with a receiver positioned after it.
+    pub fn resync(&self) -> (Frame, broadcast::Receiver<Frame>) {
+        let inner = self.lock();
+        (snapshot(&inner), self.tx.subscribe())
+    }
+
+    /// A heartbeat saying the session is up to date at `seq`.
+    pub fn heartbeat(&self, seq: u64) -> Utf8Bytes {
+        let epoch = self.lock().epoch.clone();
+        encode(&ServerMsg::Heartbeat {
+            epoch,
+            seq,
+            server_time: Utc::now(),
+        })
+    }
+
+    /// The current state (for the REST snapshot endpoint).
+    pub fn state(&self) -> (String, u64, LiveState) {
+        let inner = self.lock();
+        (inner.epoch.clone(), inner.seq, inner.state.clone())
+    }
+
+    /// Tells every session to close, for graceful shutdown.
+    pub fn close(&self) {
+        self.shutdown.send_replace(true);
+    }
+
+    pub fn closed(&self) -> watch::Receiver<bool> {
+        self.shutdown.subscribe()
+    }
+}
+
+fn snapshot(inner: &Inner) -> Frame {
+    Frame {
+        seq: inner.seq,
+        json: encode(&ServerMsg::Snapshot {
+            epoch: inner.epoch.clone(),
+            seq: inner.seq,
+            server_time: Utc::now(),
+            state: inner.state.clone(),
+        }),
+    }
+}
+
+fn encode(msg: &ServerMsg) -> Utf8Bytes {
+    // Serialising plain data with string keys cannot fail.
+    Utf8Bytes::from(serde_json::to_string(msg).unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use levels_shared::beds::{BedPool, BedsRecord};
+
+    fn change(occupied: u32) -> Change {
+        Change::Beds(BedsRecord {
+            id: format!("r{occupied}"),
+            site: "MPH".into(),
+            at: chrono::DateTime::parse_from_rfc3339("2026-11-25T08:00:00Z").expect("ts"),
+            pool: BedPool::GeneralAcuteAdult,
+            core_open: 500,
+            escalation_open: 0,
+            occupied,
+            closed_ipc: 0,
+            los_7_plus: None,
+            los_14_plus: None,
+            los_21_plus: None,
+            expected_discharges_today: None,
+        })
+    }
+
+    fn parse(frame: &Frame) -> ServerMsg {
+        serde_json::from_str(frame.json.as_str()).expect("valid message")
+    }
+
+    #[test]
+    fn deltas_are_numbered_one_after_another_and_empty_batches_send_nothing() {
+        let hub = Hub::new(LiveState::default(), 10, 10);
+        let (_, mut rx) = hub.subscribe(None);
+        assert_eq!(hub.publish(vec![change(1)]), 1);
+        assert_eq!(hub.publish(vec![]), 1);
+        assert_eq!(hub.publish(vec![change(2)]), 2);
+        assert_eq!(rx.try_recv().expect("first").seq, 1);
+        assert_eq!(rx.try_recv().expect("second").seq, 2);
+        assert!(rx.try_recv().is_err());
+    }
+
+    #[test]
+    fn a_resuming_client_gets_exactly_the_deltas_it_missed() {
+        let hub = Hub::new(LiveState::default(), 10, 10);
+        for n in 1..=5 {
+            hub.publish(vec![change(n)]);
+        }
+        let epoch = hub.state().0;
+        let (start, _) = hub.subscribe(Some(&ResumeFrom { epoch, seq: 3 }));
+        let Start::Replay(frames) = start else {
+            panic!("expected a replay")
+        };
+        assert_eq!(frames.iter().map(|f| f.seq).collect::<Vec<_>>(), vec![4, 5]);
+    }
+
+    #[test]
+    fn a_client_too_far_behind_or_from_another_epoch_gets_a_snapshot() {
+        let hub = Hub::new(LiveState::default(), 2, 10);
+        for n in 1..=5 {
+            hub.publish(vec![change(n)]);
+        }
+        let epoch = hub.state().0;
+        let (start, _) = hub.subscribe(Some(&ResumeFrom {
+            epoch: epoch.clone(),
+            seq: 1,
+        }));
+        assert!(matches!(start, Start::Snapshot(_)));
+        let (start, _) = hub.subscribe(Some(&ResumeFrom {
+            epoch: "old".into(),
+            seq: 5,
+        }));
+        let Start::Snapshot(frame) = start else {
+            panic!("expected a snapshot")
+        };
+        match parse(&frame) {
+            ServerMsg::Snapshot { seq, state, .. } => {
+                assert_eq!(seq, 5);
+                assert_eq!(state.sites["MPH"].beds[&BedPool::GeneralAcuteAdult].occupied, 5);
+            }
+            other => panic!("expected a snapshot, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_client_that_falls_behind_its_queue_is_told_it_lagged() {
+        let hub = Hub::new(LiveState::default(), 10, 2);
+        let (_, mut rx) = hub.subscribe(None);
+        for n in 1..=5 {
+            hub.publish(vec![change(n)]);
+        }
+        assert!(matches!(
+            rx.try_recv(),
+            Err(broadcast::error::TryRecvError::Lagged(_))
+        ));
+    }
+}

@@ -1,0 +1,22 @@
+//! Projections: the live state rebuilt from the store's current-state rows at start-up.
+//! While running, the hub keeps it current by applying each committed change.
+
+use crate::store::{StateRow, StoreError};
+use levels_shared::feed::Feed;
+use levels_shared::live::{Change, LiveState};
+
+/// Rebuilds the live state from current-state rows.
+pub fn project(rows: &[StateRow]) -> Result<LiveState, StoreError> {
+    let mut state = LiveState::default();
+    for row in rows {
+        let change = match row.feed {
+            Feed::Beds => serde_json::from_str(&row.body).map(Change::Beds),
+        }
+        .map_err(|e| StoreError::Corrupt {
+            event_id: 0,
+            message: format!("{} state row: {e}", row.feed),
+        })?;
+        state.apply(&change);
+    }
+    Ok(state)
+}

@@ -1,0 +1,87 @@
+//! The store: the append-only event log and the current state derived from it.
+//!
+//! Everything above this module talks to [`Store`], never to a database directly, so a
+//! PostgreSQL implementation can sit beside [`sqlite::SqliteStore`] without touching
+//! ingest or live code. The store is feed-agnostic: it keeps each record's canonical
+//! JSON, keyed by feed, site and entity (for beds, the pool).
+
+pub mod sqlite;
+
+use async_trait::async_trait;
+use chrono::{DateTime, FixedOffset, Utc};
+use levels_shared::feed::Feed;
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("unsupported database URL {0:?}: expected sqlite://PATH")]
+    UnsupportedUrl(String),
+    #[error("stored record {event_id} is not valid: {message}")]
+    Corrupt { event_id: i64, message: String },
+}
+
+/// A validated batch from one producer, ready to commit atomically.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    pub producer: String,
+    pub feed: Feed,
+    pub received_at: DateTime<Utc>,
+    pub records: Vec<NewRecord>,
+}
+
+/// One validated record in its canonical form.
+#[derive(Debug, Clone)]
+pub struct NewRecord {
+    /// The producer's id for the record: the idempotency key with producer and feed.
+    pub record_id: String,
+    pub site: String,
+    /// Which thing at the site the record describes (for beds, the pool code).
+    pub entity: String,
+    pub at: DateTime<FixedOffset>,
+    /// Canonical JSON: identical content gives identical text, whatever format it came in.
+    pub body: String,
+}
+
+/// What committing a batch did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Commit {
+    /// The batch is durable. `applied` lists, in batch order, the positions of records that
+    /// became the current state of their entity (newer than what was there).
+    Committed {
+        accepted: usize,
+        duplicates: usize,
+        applied: Vec<usize>,
+    },
+    /// Nothing was written: these positions re-use an id already accepted with other content.
+    Conflicts(Vec<usize>),
+}
+
+/// A current-state row, as loaded at start-up to rebuild the live state.
+#[derive(Debug, Clone)]
+pub struct StateRow {
+    pub feed: Feed,
+    pub body: String,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Commits a batch atomically and durably, or writes nothing.
+    async fn commit(&self, batch: &Batch) -> Result<Commit, StoreError>;
+    /// Every current-state row.
+    async fn current_state(&self) -> Result<Vec<StateRow>, StoreError>;
+    /// Whether the database answers.
+    async fn ping(&self) -> Result<(), StoreError>;
+}
+
+/// Opens the store the URL names and brings its schema up to date.
+pub async fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(sqlite::SqliteStore::open(url).await?))
+    } else {
+        Err(StoreError::UnsupportedUrl(url.to_owned()))
+    }
+}

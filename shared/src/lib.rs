@@ -1,0 +1,16 @@
+//! Types that cross the wire between the Levels server and the browser.
+//!
+//! # Layout
+//! - [`feed`]: the feeds of the contract and their names in URLs and the event log.
+//! - [`beds`]: the `beds` record (DESIGN §4.1) and the measures derived from it.
+//! - [`reference`]: sites, localities and map areas, as the server serves them.
+//! - [`live`]: the live state, the changes to it, and the websocket messages that carry them.
+//!
+//! This crate compiles for both the server and `wasm32-unknown-unknown`, so it must not
+//! depend on anything server-only (no tokio, no sqlx). Derived measures live here, beside
+//! the data they derive from, so the server and the browser compute them the same way.
+
+pub mod beds;
+pub mod feed;
+pub mod live;
+pub mod reference;

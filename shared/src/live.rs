@@ -1,0 +1,156 @@
+//! The live state and the websocket protocol that keeps a browser's copy of it current
+//! (DESIGN §7).
+//!
+//! The server sends a [`ServerMsg::Snapshot`] first, then a [`ServerMsg::Delta`] for every
+//! committed batch, each with the next `seq` of the current `epoch`, and heartbeats in
+//! between. Both sides apply changes with [`LiveState::apply`], so they agree by construction.
+
+use crate::beds::{BedsRecord, SiteBeds};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The current state of the whole system as the dashboard sees it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LiveState {
+    /// Per site, keyed by site code. Sites that have sent nothing yet are absent.
+    pub sites: BTreeMap<String, SiteState>,
+}
+
+/// The current state of one site.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SiteState {
+    pub beds: SiteBeds,
+}
+
+/// One change to the live state; the server only sends changes it has applied.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "record", rename_all = "snake_case")]
+pub enum Change {
+    /// A bed pool's state is now this record.
+    Beds(BedsRecord),
+}
+
+impl LiveState {
+    pub fn apply(&mut self, change: &Change) {
+        match change {
+            Change::Beds(record) => {
+                self.sites
+                    .entry(record.site.clone())
+                    .or_default()
+                    .beds
+                    .insert(record.pool, record.clone());
+            }
+        }
+    }
+}
+
+/// Where a reconnecting client left off; sent as the query string of `/api/v1/live`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResumeFrom {
+    pub epoch: String,
+    pub seq: u64,
+}
+
+/// A message from the server to a browser.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMsg {
+    /// The whole state as of `seq`. Replaces whatever the client had.
+    Snapshot {
+        epoch: String,
+        seq: u64,
+        server_time: DateTime<Utc>,
+        state: LiveState,
+    },
+    /// The changes of one committed batch; `seq` is exactly one more than the last message's.
+    Delta {
+        epoch: String,
+        seq: u64,
+        server_time: DateTime<Utc>,
+        changes: Vec<Change>,
+    },
+    /// Sent when nothing else has been for a while, so a client knows the link is alive.
+    Heartbeat {
+        epoch: String,
+        seq: u64,
+        server_time: DateTime<Utc>,
+    },
+}
+
+impl ServerMsg {
+    pub fn epoch(&self) -> &str {
+        match self {
+            ServerMsg::Snapshot { epoch, .. }
+            | ServerMsg::Delta { epoch, .. }
+            | ServerMsg::Heartbeat { epoch, .. } => epoch,
+        }
+    }
+
+    pub fn seq(&self) -> u64 {
+        match self {
+            ServerMsg::Snapshot { seq, .. }
+            | ServerMsg::Delta { seq, .. }
+            | ServerMsg::Heartbeat { seq, .. } => *seq,
+        }
+    }
+
+    pub fn server_time(&self) -> DateTime<Utc> {
+        match self {
+            ServerMsg::Snapshot { server_time, .. }
+            | ServerMsg::Delta { server_time, .. }
+            | ServerMsg::Heartbeat { server_time, .. } => *server_time,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::beds::BedPool;
+
+    fn record(occupied: u32) -> BedsRecord {
+        BedsRecord {
+            id: format!("r{occupied}"),
+            site: "YDH".into(),
+            at: DateTime::parse_from_rfc3339("2026-11-25T08:00:00Z").expect("timestamp"),
+            pool: BedPool::GeneralAcuteAdult,
+            core_open: 300,
+            escalation_open: 0,
+            occupied,
+            closed_ipc: 0,
+            los_7_plus: None,
+            los_14_plus: None,
+            los_21_plus: None,
+            expected_discharges_today: None,
+        }
+    }
+
+    #[test]
+    fn applying_a_beds_change_replaces_that_pool_only() {
+        let mut state = LiveState::default();
+        state.apply(&Change::Beds(record(250)));
+        state.apply(&Change::Beds(record(280)));
+        let beds = &state.sites["YDH"].beds;
+        assert_eq!(beds.len(), 1);
+        assert_eq!(beds[&BedPool::GeneralAcuteAdult].occupied, 280);
+    }
+
+    #[test]
+    fn messages_carry_their_type_tag_on_the_wire() {
+        let msg = ServerMsg::Delta {
+            epoch: "e1".into(),
+            seq: 7,
+            server_time: DateTime::parse_from_rfc3339("2026-11-25T08:00:01Z")
+                .expect("timestamp")
+                .with_timezone(&Utc),
+            changes: vec![Change::Beds(record(1))],
+        };
+        let json: serde_json::Value = serde_json::to_value(&msg).expect("serialises");
+        assert_eq!(json["type"], "delta");
+        assert_eq!(json["changes"][0]["kind"], "beds");
+        assert_eq!(json["changes"][0]["record"]["pool"], "general_acute_adult");
+        let back: ServerMsg = serde_json::from_value(json).expect("parses");
+        assert_eq!(back, msg);
+    }
+}
