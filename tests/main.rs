@@ -1,1 +1,9 @@
+//! End-to-end tests of Levels: one test binary (one link on a 2-core machine), one module
+//! per user-facing area. Every test starts the real server on port 0 with a fresh SQLite
+//! database and talks to it over HTTP and websockets; the browser test drives headless
+//! Chromium against the built dashboard in `dist/`.
 
+mod browser;
+mod ingest;
+mod live;
+mod restart;

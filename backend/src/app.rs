@@ -34,7 +34,8 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     let static_dir = &state.config.server.static_dir;
     // The dashboard is a single-page app: unknown paths get index.html and route in the browser.
-    let dashboard = ServeDir::new(static_dir).fallback(ServeFile::new(static_dir.join("index.html")));
+    let dashboard =
+        ServeDir::new(static_dir).fallback(ServeFile::new(static_dir.join("index.html")));
     Router::new()
         .merge(feeds::router())
         .merge(live::router())
@@ -132,7 +133,10 @@ impl Application {
     }
 
     /// Serves until `signal` completes, then closes live sessions and finishes requests.
-    pub async fn run_until_stopped(self, signal: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run_until_stopped(
+        self,
+        signal: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let hub = self.state.hub.clone();
         let app = router(self.state);
         axum::serve(self.listener, app)

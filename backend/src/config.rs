@@ -129,10 +129,10 @@ impl Default for Config {
                 boundary: somerset.join("somerset.geojson"),
                 localities: somerset.join("districts.geojson"),
                 context: Some(somerset.join("neighbours.geojson")),
+                // The sites file carries the OGL / OS / Royal Mail / ONS statement; this adds
+                // the credit the boundaries' GeoJSON conversion asks for.
                 attribution: vec![
-                    "Contains public sector information licensed under the Open Government Licence v3.0.".into(),
-                    "Contains OS data © Crown copyright and database right 2014. Contains Royal Mail data © Royal Mail copyright and database right 2014. Contains National Statistics data © Crown copyright and database right 2014.".into(),
-                    "Boundaries from github.com/martinjc/UK-GeoJSON (CC BY 4.0, Martin Chorley).".into(),
+                    "Boundaries: ONS/OS via github.com/martinjc/UK-GeoJSON (CC BY 4.0, Martin Chorley).".into(),
                 ],
             },
             ingest: IngestConfig {

@@ -58,12 +58,11 @@ pub fn load(cfg: &ReferenceConfig) -> Result<ReferenceData, ReferenceError> {
         Some(path) => read_areas(path)?,
         None => Vec::new(),
     };
-    let sites_file: SitesFile = serde_json::from_str(&read(&cfg.sites)?).map_err(|e| {
-        ReferenceError::Invalid {
+    let sites_file: SitesFile =
+        serde_json::from_str(&read(&cfg.sites)?).map_err(|e| ReferenceError::Invalid {
             path: cfg.sites.clone(),
             message: e.to_string(),
-        }
-    })?;
+        })?;
 
     let mut seen = HashSet::new();
     let mut sites = Vec::with_capacity(sites_file.sites.len());

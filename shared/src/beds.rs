@@ -227,22 +227,49 @@ mod tests {
     fn general_and_acute_headline_sums_adult_and_paediatric_but_not_critical_care() {
         let mut beds = SiteBeds::new();
         for r in [
-            pool(BedPool::GeneralAcuteAdult, 500, 20, 490, "2026-11-25T08:00:00Z"),
-            pool(BedPool::GeneralAcutePaediatric, 30, 0, 20, "2026-11-25T07:00:00Z"),
-            pool(BedPool::AdultCriticalCare, 20, 0, 20, "2026-11-25T08:00:00Z"),
+            pool(
+                BedPool::GeneralAcuteAdult,
+                500,
+                20,
+                490,
+                "2026-11-25T08:00:00Z",
+            ),
+            pool(
+                BedPool::GeneralAcutePaediatric,
+                30,
+                0,
+                20,
+                "2026-11-25T07:00:00Z",
+            ),
+            pool(
+                BedPool::AdultCriticalCare,
+                20,
+                0,
+                20,
+                "2026-11-25T08:00:00Z",
+            ),
         ] {
             beds.insert(r.pool, r);
         }
         let t = headline(&beds).expect("has G&A beds");
         assert_eq!((t.open(), t.occupied, t.available()), (550, 510, 40));
         assert!((t.occupancy().expect("open beds") - 510.0 / 550.0).abs() < 1e-12);
-        assert_eq!(t.at.map(|a| a.to_rfc3339()).as_deref(), Some("2026-11-25T07:00:00+00:00"));
+        assert_eq!(
+            t.at.map(|a| a.to_rfc3339()).as_deref(),
+            Some("2026-11-25T07:00:00+00:00")
+        );
     }
 
     #[test]
     fn a_community_hospital_headline_is_its_inpatient_beds() {
         let mut beds = SiteBeds::new();
-        let r = pool(BedPool::CommunityInpatient, 24, 2, 25, "2026-11-25T08:00:00Z");
+        let r = pool(
+            BedPool::CommunityInpatient,
+            24,
+            2,
+            25,
+            "2026-11-25T08:00:00Z",
+        );
         beds.insert(r.pool, r);
         let t = headline(&beds).expect("has beds");
         assert_eq!((t.open(), t.available()), (26, 1));

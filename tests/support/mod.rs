@@ -1,1 +1,229 @@
+//! Helpers for the end-to-end tests: start the real server on port 0 with a fresh SQLite
+//! database, post feeds over HTTP, and listen on a real websocket.
 
+pub mod browser;
+
+use futures_util::StreamExt;
+use levels::config::{Config, ProducerConfig};
+use levels_shared::feed::Feed;
+use levels_shared::live::ServerMsg;
+use serde_json::{json, Value};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use tokio::net::TcpStream;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// A token for every site and feed.
+pub const TOKEN: &str = "test-token-all-sites";
+/// A token for Musgrove Park (MPH) only.
+pub const TOKEN_MPH: &str = "test-token-mph-only";
+/// A token with no feeds.
+pub const TOKEN_NO_FEEDS: &str = "test-token-no-feeds";
+
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The default configuration with absolute paths, port 0, a database in `dir`, and test producers.
+pub fn test_config(dir: &Path) -> Config {
+    let root = workspace_root();
+    let mut cfg = Config::default();
+    cfg.server.bind = SocketAddr::from(([127, 0, 0, 1], 0));
+    cfg.server.static_dir = root.join("dist");
+    cfg.database.url = format!("sqlite://{}", dir.join("levels.db").display());
+    for path in [
+        &mut cfg.reference.sites,
+        &mut cfg.reference.boundary,
+        &mut cfg.reference.localities,
+    ] {
+        *path = root.join(&*path);
+    }
+    cfg.reference.context = cfg.reference.context.map(|p| root.join(p));
+    cfg.live.heartbeat_seconds = 1;
+    cfg.log.level = "warn".into();
+    let producer = |name: &str, token: &str, feeds: Vec<Feed>, sites: &[&str]| ProducerConfig {
+        name: name.into(),
+        token: token.into(),
+        feeds,
+        sites: sites.iter().map(|s| s.to_string()).collect(),
+    };
+    cfg.producers = vec![
+        producer("trust-integration", TOKEN, vec![Feed::Beds], &["*"]),
+        producer("musgrove-only", TOKEN_MPH, vec![Feed::Beds], &["MPH"]),
+        producer("no-feeds", TOKEN_NO_FEEDS, vec![], &["*"]),
+    ];
+    cfg
+}
+
+/// A running server.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub http: reqwest::Client,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<anyhow::Result<()>>,
+}
+
+impl TestApp {
+    pub async fn spawn(config: Config) -> TestApp {
+        levels::telemetry::init(&config.log);
+        let app = levels::app::Application::build(config)
+            .await
+            .expect("the server starts");
+        let addr = SocketAddr::from(([127, 0, 0, 1], app.port()));
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(app.run_until_stopped(async {
+            let _ = stopped.await;
+        }));
+        TestApp {
+            addr,
+            http: reqwest::Client::new(),
+            stop: Some(stop),
+            task,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// Posts `body` to a feed with a content type and token; returns status and JSON answer.
+    pub async fn post(
+        &self,
+        feed: &str,
+        token: Option<&str>,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> (u16, Value) {
+        let mut req = self
+            .http
+            .post(self.url(&format!("/api/v1/feeds/{feed}")))
+            .header("content-type", content_type)
+            .body(body);
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        let res = req.send().await.expect("the server answers");
+        let status = res.status().as_u16();
+        let text = res.text().await.expect("a body");
+        let json = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, json)
+    }
+
+    pub async fn post_beds(&self, records: &Value) -> (u16, Value) {
+        self.post("beds", Some(TOKEN), "application/json", records.to_string())
+            .await
+    }
+
+    /// The live state as the REST snapshot shows it.
+    pub async fn state(&self) -> Value {
+        self.http
+            .get(self.url("/api/v1/state"))
+            .send()
+            .await
+            .expect("state answers")
+            .json()
+            .await
+            .expect("state is JSON")
+    }
+
+    /// Opens the live websocket, optionally resuming from `epoch`/`seq`.
+    pub async fn live(&self, resume: Option<(&str, u64)>) -> LiveClient {
+        let url = match resume {
+            Some((epoch, seq)) => format!("ws://{}/api/v1/live?epoch={epoch}&seq={seq}", self.addr),
+            None => format!("ws://{}/api/v1/live", self.addr),
+        };
+        let (ws, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .expect("the websocket opens");
+        LiveClient { ws }
+    }
+
+    /// Stops the server gracefully and waits until it has.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        tokio::time::timeout(Duration::from_secs(10), &mut self.task)
+            .await
+            .expect("the server stops within 10 s")
+            .expect("the server task did not panic")
+            .expect("the server stopped cleanly");
+    }
+}
+
+/// A websocket client of `/api/v1/live`.
+pub struct LiveClient {
+    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+impl LiveClient {
+    /// The next message of any type, waiting at most 5 s.
+    pub async fn next(&mut self) -> ServerMsg {
+        loop {
+            let msg = tokio::time::timeout(Duration::from_secs(5), self.ws.next())
+                .await
+                .expect("a live message within 5 s")
+                .expect("the websocket is open")
+                .expect("the websocket is healthy");
+            if let Message::Text(text) = msg {
+                return serde_json::from_str(text.as_str()).expect("a valid live message");
+            }
+        }
+    }
+
+    /// The next message that is not a heartbeat.
+    pub async fn next_change(&mut self) -> ServerMsg {
+        loop {
+            match self.next().await {
+                ServerMsg::Heartbeat { .. } => continue,
+                other => return other,
+            }
+        }
+    }
+
+    /// Waits `wait` and returns every non-heartbeat message that arrived meanwhile.
+    pub async fn changes_within(&mut self, wait: Duration) -> Vec<ServerMsg> {
+        let mut out = Vec::new();
+        let deadline = tokio::time::Instant::now() + wait;
+        while let Ok(Some(Ok(msg))) = tokio::time::timeout_at(deadline, self.ws.next()).await {
+            if let Message::Text(text) = msg {
+                match serde_json::from_str::<ServerMsg>(text.as_str()).expect("valid message") {
+                    ServerMsg::Heartbeat { .. } => {}
+                    other => out.push(other),
+                }
+            }
+        }
+        out
+    }
+}
+
+/// A valid beds record for a general and acute adult pool, observed a minute ago.
+pub fn beds(id: &str, site: &str, occupied: u32) -> Value {
+    beds_at(id, site, occupied, &minutes_ago(1))
+}
+
+pub fn beds_at(id: &str, site: &str, occupied: u32, at: &str) -> Value {
+    json!({
+        "id": id,
+        "site": site,
+        "at": at,
+        "pool": "general_acute_adult",
+        "core_open": 500,
+        "escalation_open": 20,
+        "occupied": occupied,
+    })
+}
+
+/// An RFC 3339 time `m` minutes before now.
+pub fn minutes_ago(m: i64) -> String {
+    (chrono::Utc::now() - chrono::Duration::minutes(m)).to_rfc3339()
+}
+
+/// The occupied count of MPH's adult G&A pool in a state or snapshot JSON, if any.
+pub fn occupied(state: &Value, site: &str) -> Option<u64> {
+    state["state"]["sites"][site]["beds"]["general_acute_adult"]["occupied"].as_u64()
+}

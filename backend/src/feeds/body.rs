@@ -69,11 +69,9 @@ fn parse_json(body: &[u8]) -> Result<Vec<RawRecord>, SyntaxError> {
         Value::Array(items) => items,
         Value::Object(mut obj) => match obj.remove("records") {
             Some(Value::Array(items)) if obj.is_empty() => items,
-            _ => {
-                return Err(shape_error(
-                    "the body must be an array of records or {\"records\": [...]} with nothing else",
-                ))
-            }
+            _ => return Err(shape_error(
+                "the body must be an array of records or {\"records\": [...]} with nothing else",
+            )),
         },
         _ => {
             return Err(shape_error(
@@ -215,7 +213,10 @@ mod tests {
 
     #[test]
     fn content_types_are_matched_without_parameters() {
-        assert_eq!(Format::from_content_type("application/json; charset=utf-8"), Some(Format::Json));
+        assert_eq!(
+            Format::from_content_type("application/json; charset=utf-8"),
+            Some(Format::Json)
+        );
         assert_eq!(Format::from_content_type("text/csv"), Some(Format::Csv));
         assert_eq!(Format::from_content_type("text/plain"), None);
     }

@@ -46,7 +46,9 @@ pub enum IngestError {
 }
 
 fn feed_names() -> String {
-    levels_shared::feed::Feed::ALL.map(|f| f.as_str()).join(", ")
+    levels_shared::feed::Feed::ALL
+        .map(|f| f.as_str())
+        .join(", ")
 }
 
 impl IngestError {
@@ -83,9 +85,10 @@ impl IntoResponse for IngestError {
         }
         let mut response = (status, Json(body)).into_response();
         if status == StatusCode::UNAUTHORIZED {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer"),
+            );
         }
         response
     }

@@ -66,7 +66,10 @@ impl<'a> Fields<'a> {
             Value::String(s) => {
                 let len = s.chars().count();
                 if len < min || len > max {
-                    self.error(name, format!("{name} must be {min} to {max} characters, not {len}"));
+                    self.error(
+                        name,
+                        format!("{name} must be {min} to {max} characters, not {len}"),
+                    );
                     None
                 } else {
                     Some(s.clone())
@@ -103,7 +106,10 @@ impl<'a> Fields<'a> {
                 None
             }
             None => {
-                self.error(name, format!("{name} must be a whole number ≥ 0, not {value}"));
+                self.error(
+                    name,
+                    format!("{name} must be a whole number ≥ 0, not {value}"),
+                );
                 None
             }
         }

@@ -75,7 +75,13 @@ impl Record {
     /// The canonical form the store keeps.
     fn to_new_record(&self) -> NewRecord {
         let (record_id, site, entity, at, body) = match self {
-            Record::Beds(r) => (&r.id, &r.site, r.pool.code(), r.at, serde_json::to_string(r)),
+            Record::Beds(r) => (
+                &r.id,
+                &r.site,
+                r.pool.code(),
+                r.at,
+                serde_json::to_string(r),
+            ),
         };
         NewRecord {
             record_id: record_id.clone(),

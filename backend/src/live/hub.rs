@@ -109,7 +109,14 @@ impl Hub {
             Some(r) if r.epoch == inner.epoch && r.seq <= inner.seq => {
                 let oldest = inner.replay.front().map_or(inner.seq + 1, |f| f.seq);
                 if r.seq + 1 >= oldest {
-                    Start::Replay(inner.replay.iter().filter(|f| f.seq > r.seq).cloned().collect())
+                    Start::Replay(
+                        inner
+                            .replay
+                            .iter()
+                            .filter(|f| f.seq > r.seq)
+                            .cloned()
+                            .collect(),
+                    )
                 } else {
                     Start::Snapshot(snapshot(&inner))
                 }
@@ -242,7 +249,10 @@ mod tests {
         match parse(&frame) {
             ServerMsg::Snapshot { seq, state, .. } => {
                 assert_eq!(seq, 5);
-                assert_eq!(state.sites["MPH"].beds[&BedPool::GeneralAcuteAdult].occupied, 5);
+                assert_eq!(
+                    state.sites["MPH"].beds[&BedPool::GeneralAcuteAdult].occupied,
+                    5
+                );
             }
             other => panic!("expected a snapshot, got {other:?}"),
         }

@@ -9,7 +9,12 @@ use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 
 /// Runs until the client goes away, the link fails, or the server shuts down.
-pub async fn run(socket: WebSocket, hub: Arc<Hub>, resume: Option<ResumeFrom>, heartbeat: Duration) {
+pub async fn run(
+    socket: WebSocket,
+    hub: Arc<Hub>,
+    resume: Option<ResumeFrom>,
+    heartbeat: Duration,
+) {
     let (mut sink, mut incoming) = socket.split();
     let (start, mut rx) = hub.subscribe(resume.as_ref());
     let mut last_seq = match start {

@@ -33,11 +33,27 @@ pub struct BedModel {
 fn pools_of(site: &Site) -> Vec<(BedPool, u32, u32)> {
     use BedPool::*;
     match (site.code.as_str(), site.kind) {
-        ("MPH", _) => vec![(GeneralAcuteAdult, 560, 30), (GeneralAcutePaediatric, 24, 0), (AdultCriticalCare, 16, 4)],
-        ("YDH", _) => vec![(GeneralAcuteAdult, 300, 20), (GeneralAcutePaediatric, 16, 0), (AdultCriticalCare, 9, 2)],
-        ("RUH", _) => vec![(GeneralAcuteAdult, 560, 30), (GeneralAcutePaediatric, 30, 0), (AdultCriticalCare, 20, 4)],
+        ("MPH", _) => vec![
+            (GeneralAcuteAdult, 560, 30),
+            (GeneralAcutePaediatric, 24, 0),
+            (AdultCriticalCare, 16, 4),
+        ],
+        ("YDH", _) => vec![
+            (GeneralAcuteAdult, 300, 20),
+            (GeneralAcutePaediatric, 16, 0),
+            (AdultCriticalCare, 9, 2),
+        ],
+        ("RUH", _) => vec![
+            (GeneralAcuteAdult, 560, 30),
+            (GeneralAcutePaediatric, 30, 0),
+            (AdultCriticalCare, 20, 4),
+        ],
         ("WGH", _) => vec![(GeneralAcuteAdult, 230, 15), (AdultCriticalCare, 8, 2)],
-        ("DCH", _) => vec![(GeneralAcuteAdult, 330, 20), (GeneralAcutePaediatric, 20, 0), (AdultCriticalCare, 12, 2)],
+        ("DCH", _) => vec![
+            (GeneralAcuteAdult, 330, 20),
+            (GeneralAcutePaediatric, 20, 0),
+            (AdultCriticalCare, 12, 2),
+        ],
         (_, SiteKind::Acute | SiteKind::OutOfCountyAcute) => vec![(GeneralAcuteAdult, 300, 20)],
         (code, SiteKind::CommunityHospital) => vec![(CommunityInpatient, 12 + spread(code, 18), 2)],
         (code, SiteKind::MentalHealth) => vec![(MentalHealth, 18 + spread(code, 10), 0)],
@@ -47,7 +63,9 @@ fn pools_of(site: &Site) -> Vec<(BedPool, u32, u32)> {
 
 /// A stable per-site number in `0..n`, so sizes differ between sites but not between runs.
 fn spread(code: &str, n: u32) -> u32 {
-    code.bytes().fold(7u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b))) % n
+    code.bytes()
+        .fold(7u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)))
+        % n
 }
 
 fn base_occupancy(kind: SiteKind, pool: BedPool) -> f64 {
@@ -68,7 +86,9 @@ impl BedModel {
             .sites
             .iter()
             .flat_map(|site| {
-                pools_of(site).into_iter().map(move |(pool, core, esc)| (site, pool, core, esc))
+                pools_of(site)
+                    .into_iter()
+                    .map(move |(pool, core, esc)| (site, pool, core, esc))
             })
             .map(|(site, pool, core, escalation_max)| {
                 let base = base_occupancy(site.kind, pool);

@@ -8,7 +8,7 @@
 pub mod beds;
 
 use crate::config::SimulatorConfig;
-use chrono::{Timelike, Utc};
+use chrono::{SubsecRound, Timelike, Utc};
 use levels_shared::reference::ReferenceData;
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,9 +34,10 @@ pub async fn run(
             _ = ticker.tick() => {}
             _ = closed.changed() => break,
         }
-        let now = Utc::now();
+        let now = Utc::now().trunc_subsecs(3);
         let elapsed = (now - start).num_milliseconds() as f64 / 1000.0;
-        let sim_time = start + chrono::Duration::milliseconds((elapsed * cfg.speed * 1000.0) as i64);
+        let sim_time =
+            start + chrono::Duration::milliseconds((elapsed * cfg.speed * 1000.0) as i64);
         let hour = f64::from(sim_time.hour()) + f64::from(sim_time.minute()) / 60.0;
         model.step(hour, dt_hours);
         let records = model.records(now.fixed_offset());

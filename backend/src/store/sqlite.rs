@@ -52,17 +52,18 @@ impl Store for SqliteStore {
         let mut duplicates = 0;
         let mut conflicts = Vec::new();
         for (i, r) in batch.records.iter().enumerate() {
-            let earlier_body = match first_in_batch.get(r.record_id.as_str()) {
-                Some(&j) => Some(batch.records[j].body.clone()),
-                None => sqlx::query_scalar::<_, String>(
-                    "SELECT body FROM events WHERE producer = ? AND feed = ? AND record_id = ?",
-                )
-                .bind(&batch.producer)
-                .bind(feed)
-                .bind(&r.record_id)
-                .fetch_optional(&mut *tx)
-                .await?,
-            };
+            let earlier_body =
+                match first_in_batch.get(r.record_id.as_str()) {
+                    Some(&j) => Some(batch.records[j].body.clone()),
+                    None => sqlx::query_scalar::<_, String>(
+                        "SELECT body FROM events WHERE producer = ? AND feed = ? AND record_id = ?",
+                    )
+                    .bind(&batch.producer)
+                    .bind(feed)
+                    .bind(&r.record_id)
+                    .fetch_optional(&mut *tx)
+                    .await?,
+                };
             match earlier_body {
                 Some(body) if body == r.body => duplicates += 1,
                 Some(_) => conflicts.push(i),

@@ -1,0 +1,80 @@
+//! The app shell: loads reference data, runs the live link and the clock, shows the view.
+
+use crate::components::connection::Connection;
+use crate::pages::control_room::ControlRoom;
+use crate::services::{api, live};
+use crate::state::Dashboard;
+use chrono::Utc;
+use gloo_timers::callback::Interval;
+use levels_shared::reference::ReferenceData;
+use std::rc::Rc;
+use yew::prelude::*;
+
+#[derive(Clone, PartialEq)]
+enum Reference {
+    Loading,
+    Failed(String),
+    Loaded(Rc<ReferenceData>),
+}
+
+#[function_component(App)]
+pub fn app() -> Html {
+    let dashboard = use_reducer(Dashboard::default);
+    let reference = use_state(|| Reference::Loading);
+    let now = use_state(Utc::now);
+
+    {
+        let dispatcher = dashboard.dispatcher();
+        let reference = reference.clone();
+        let now = now.clone();
+        use_effect_with((), move |_| {
+            live::start(Callback::from(move |action| dispatcher.dispatch(action)));
+            wasm_bindgen_futures::spawn_local(async move {
+                // Keep asking until the server answers: it may be starting up.
+                loop {
+                    match api::reference().await {
+                        Ok(r) => {
+                            reference.set(Reference::Loaded(Rc::new(r)));
+                            break;
+                        }
+                        Err(e) => reference.set(Reference::Failed(e)),
+                    }
+                    gloo_timers::future::TimeoutFuture::new(2_000).await;
+                }
+            });
+            let clock = Interval::new(1_000, move || now.set(Utc::now()));
+            move || drop(clock)
+        });
+    }
+
+    // Ages are measured on the server's clock, so a screen with a wrong clock still tells the truth.
+    let server_now = *now + dashboard.clock_offset;
+    let system = match &*reference {
+        Reference::Loaded(r) => r.system.clone(),
+        _ => String::new(),
+    };
+    let body = match &*reference {
+        Reference::Loading => html! { <p class="notice">{ "Loading…" }</p> },
+        Reference::Failed(e) => {
+            html! { <p class="notice">{ format!("Cannot load the map: {e}. Retrying…") }</p> }
+        }
+        Reference::Loaded(r) => html! {
+            <ControlRoom reference={r.clone()} live={dashboard.live.clone()} now={server_now} />
+        },
+    };
+    let attribution = match &*reference {
+        Reference::Loaded(r) => r.attribution.join(" "),
+        _ => String::new(),
+    };
+    html! {
+        <div class="app">
+            <header class="top-bar">
+                <h1><span class="brand">{ "LEVELS" }</span>{ format!(" {system} system flow") }</h1>
+                <span class="clock">{ crate::format::clock_seconds(&*now) }</span>
+                <Connection link={dashboard.link.clone()} last_update={dashboard.last_update} now={*now} />
+            </header>
+            { body }
+            <footer class="attribution">{ attribution }</footer>
+        </div>
+    }
+}

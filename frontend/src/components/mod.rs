@@ -1,0 +1,5 @@
+//! Pieces of the views.
+
+pub mod connection;
+pub mod map;
+pub mod site_tile;

@@ -1,0 +1,3 @@
+//! Whole views.
+
+pub mod control_room;
