@@ -257,3 +257,260 @@ async fn ingest(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Every rule of the beds contract, one record at a time.
+    use super::*;
+    use body::Format;
+    use levels_shared::reference::{Site, SiteKind};
+    use serde_json::{json, Value};
+
+    fn reference() -> ReferenceData {
+        ReferenceData {
+            system: "Test".into(),
+            sites: vec![Site {
+                code: "MPH".into(),
+                name: "Musgrove Park Hospital".into(),
+                short_name: "Musgrove Park".into(),
+                kind: SiteKind::Acute,
+                town: "Taunton".into(),
+                organisation: "Somerset NHS Foundation Trust".into(),
+                organisation_ods: Some("RH5".into()),
+                site_ods: Some("RH5A8".into()),
+                lon: -3.12,
+                lat: 51.01,
+                approx: false,
+                locality: None,
+            }],
+            boundary: vec![],
+            localities: vec![],
+            context: vec![],
+            attribution: vec![],
+        }
+    }
+
+    fn now() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-11-25T09:00:00Z")
+            .expect("timestamp")
+            .with_timezone(&Utc)
+    }
+
+    fn valid() -> Value {
+        json!({
+            "id": "r1", "site": "MPH", "at": "2026-11-25T08:55:00Z", "pool": "general_acute_adult",
+            "core_open": 500, "occupied": 450,
+        })
+    }
+
+    fn with(changes: Value) -> Value {
+        let mut record = valid();
+        for (k, v) in changes.as_object().expect("object") {
+            if v.is_null() {
+                record.as_object_mut().expect("object").remove(k);
+            } else {
+                record[k] = v.clone();
+            }
+        }
+        record
+    }
+
+    fn check_as(format: Format, record: Value) -> Result<BedsRecord, Vec<(String, String)>> {
+        let fields = match format {
+            Format::Json => record.as_object().expect("object").clone(),
+            Format::Csv => record
+                .as_object()
+                .expect("object")
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        Value::String(v.as_str().map_or(v.to_string(), str::to_owned)),
+                    )
+                })
+                .collect(),
+        };
+        let raw = RawRecord {
+            index: 0,
+            line: None,
+            format,
+            fields,
+        };
+        let reference = reference();
+        let ctx = RecordContext {
+            reference: &reference,
+            now: now(),
+            max_future_seconds: 300,
+        };
+        match validate_batch(Feed::Beds, &[raw], &ctx) {
+            Ok(mut records) => match records.pop() {
+                Some(Record::Beds(r)) => Ok(r),
+                None => panic!("a valid batch of one has one record"),
+            },
+            Err(errors) => Err(errors.into_iter().map(|e| (e.field, e.message)).collect()),
+        }
+    }
+
+    fn check(record: Value) -> Result<BedsRecord, Vec<(String, String)>> {
+        check_as(Format::Json, record)
+    }
+
+    /// The fields named in the errors of an invalid record.
+    fn fields(record: Value) -> Vec<String> {
+        check(record)
+            .expect_err("invalid")
+            .into_iter()
+            .map(|(f, _)| f)
+            .collect()
+    }
+
+    #[test]
+    fn a_minimal_record_is_valid_with_defaults_filled_in() {
+        let r = check(valid()).expect("valid");
+        assert_eq!(
+            (r.escalation_open, r.closed_ipc, r.los_7_plus),
+            (0, 0, None)
+        );
+    }
+
+    #[test]
+    fn id_is_required_and_1_to_128_characters() {
+        assert_eq!(fields(with(json!({"id": null}))), ["id"]);
+        assert_eq!(fields(with(json!({"id": ""}))), ["id"]);
+        assert_eq!(fields(with(json!({"id": "x".repeat(129)}))), ["id"]);
+        assert!(check(with(json!({"id": "x".repeat(128)}))).is_ok());
+        assert_eq!(fields(with(json!({"id": 7}))), ["id"]);
+    }
+
+    #[test]
+    fn site_must_be_a_known_site_code() {
+        let errors = check(with(json!({"site": "XYZ"}))).expect_err("unknown site");
+        assert_eq!(
+            errors,
+            [(
+                "site".to_string(),
+                "site \"XYZ\" is not a known site code".to_string()
+            )]
+        );
+        assert_eq!(fields(with(json!({"site": null}))), ["site"]);
+    }
+
+    #[test]
+    fn at_must_be_rfc3339_with_an_offset_and_not_over_five_minutes_ahead() {
+        assert_eq!(fields(with(json!({"at": "2026-11-25 08:00"}))), ["at"]);
+        assert_eq!(fields(with(json!({"at": "2026-11-25T08:00:00"}))), ["at"]);
+        assert_eq!(fields(with(json!({"at": null}))), ["at"]);
+        assert!(check(with(json!({"at": "2026-07-01T08:00:00+01:00"}))).is_ok());
+        assert!(check(with(json!({"at": "2026-11-25T09:05:00Z"}))).is_ok());
+        assert_eq!(fields(with(json!({"at": "2026-11-25T09:05:01Z"}))), ["at"]);
+    }
+
+    #[test]
+    fn pool_must_be_one_of_the_five_pools() {
+        let errors = check(with(json!({"pool": "maternity"}))).expect_err("bad pool");
+        assert_eq!(errors[0].0, "pool");
+        assert!(
+            errors[0].1.contains("general_acute_adult"),
+            "{}",
+            errors[0].1
+        );
+        assert_eq!(fields(with(json!({"pool": null}))), ["pool"]);
+        for pool in levels_shared::beds::BedPool::ALL.map(|p| p.code()) {
+            assert!(check(with(json!({"pool": pool}))).is_ok(), "{pool}");
+        }
+    }
+
+    #[test]
+    fn counts_are_whole_numbers_of_zero_or_more() {
+        for field in [
+            "core_open",
+            "occupied",
+            "escalation_open",
+            "closed_ipc",
+            "expected_discharges_today",
+        ] {
+            assert_eq!(fields(with(json!({field: -1}))), [field], "{field}");
+            assert_eq!(fields(with(json!({field: 1.5}))), [field], "{field}");
+            assert_eq!(
+                fields(with(json!({field: "12"}))),
+                [field],
+                "JSON numbers are not strings: {field}"
+            );
+            assert_eq!(
+                fields(with(json!({field: 5_000_000_000u64}))),
+                [field],
+                "{field}"
+            );
+        }
+        assert_eq!(fields(with(json!({"core_open": null}))), ["core_open"]);
+        assert_eq!(fields(with(json!({"occupied": null}))), ["occupied"]);
+    }
+
+    #[test]
+    fn csv_counts_are_read_from_text() {
+        let r = check_as(
+            Format::Csv,
+            with(json!({"core_open": "500", "occupied": "450", "closed_ipc": "2"})),
+        )
+        .expect("valid CSV");
+        assert_eq!((r.core_open, r.closed_ipc), (500, 2));
+        let errors = check_as(Format::Csv, with(json!({"core_open": "-5"}))).expect_err("negative");
+        assert_eq!(errors[0].0, "core_open");
+    }
+
+    #[test]
+    fn occupied_may_not_exceed_core_plus_escalation_beds() {
+        assert!(check(with(json!({"occupied": 520, "escalation_open": 20}))).is_ok());
+        let errors =
+            check(with(json!({"occupied": 521, "escalation_open": 20}))).expect_err("over");
+        assert_eq!(
+            errors,
+            [(
+                "occupied".to_string(),
+                "occupied (521) exceeds open beds (520 = core_open 500 + escalation_open 20)"
+                    .to_string()
+            )]
+        );
+    }
+
+    #[test]
+    fn length_of_stay_counts_nest_within_each_other_and_occupied() {
+        assert!(check(with(
+            json!({"los_7_plus": 100, "los_14_plus": 50, "los_21_plus": 20})
+        ))
+        .is_ok());
+        assert_eq!(fields(with(json!({"los_7_plus": 451}))), ["los_7_plus"]);
+        assert_eq!(
+            fields(with(json!({"los_7_plus": 10, "los_14_plus": 11}))),
+            ["los_14_plus"]
+        );
+        assert_eq!(
+            fields(with(json!({"los_14_plus": 10, "los_21_plus": 11}))),
+            ["los_21_plus"]
+        );
+        // With 14+ absent, 21+ is checked against the next count present.
+        assert_eq!(
+            fields(with(json!({"los_7_plus": 10, "los_21_plus": 11}))),
+            ["los_21_plus"]
+        );
+    }
+
+    #[test]
+    fn unknown_fields_are_refused_by_name() {
+        let errors = check(with(json!({"occupancy": 0.9}))).expect_err("unknown");
+        assert_eq!(
+            errors,
+            [(
+                "occupancy".to_string(),
+                "occupancy is not a field of this feed".to_string()
+            )]
+        );
+    }
+
+    #[test]
+    fn null_is_the_same_as_absent() {
+        let mut record = valid();
+        record["los_7_plus"] = Value::Null;
+        assert_eq!(check(record).expect("valid").los_7_plus, None);
+    }
+}

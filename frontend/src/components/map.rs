@@ -27,10 +27,18 @@ pub struct Props {
 #[derive(PartialEq)]
 struct Geometry {
     context: Vec<(String, String)>,
-    localities: Vec<(String, String, Option<(f64, f64)>)>,
+    localities: Vec<LocalityShape>,
     boundary: Vec<String>,
     /// Per site, in reference order: position, marker radius, label placement, font size.
     sites: Vec<SitePlace>,
+}
+
+#[derive(PartialEq)]
+struct LocalityShape {
+    name: String,
+    path: String,
+    /// Where its name is written.
+    label_at: Option<(f64, f64)>,
 }
 
 #[derive(PartialEq)]
@@ -62,7 +70,11 @@ fn geometry(reference: &ReferenceData) -> Geometry {
     let localities = reference
         .localities
         .iter()
-        .map(|a| (a.name.clone(), proj.path(a, 0.7), proj.label_point(a)))
+        .map(|a| LocalityShape {
+            name: a.name.clone(),
+            path: proj.path(a, 0.7),
+            label_at: proj.label_point(a),
+        })
         .collect();
     let boundary = reference
         .boundary
@@ -154,14 +166,14 @@ pub fn system_map(props: &Props) -> Html {
                 { for geometry.context.iter().map(|(code, d)| html! { <path key={code.clone()} d={d.clone()} /> }) }
             </g>
             <g class="localities">
-                { for geometry.localities.iter().map(|(name, d, _)| html! { <path key={name.clone()} d={d.clone()} /> }) }
+                { for geometry.localities.iter().map(|l| html! { <path key={l.name.clone()} d={l.path.clone()} /> }) }
             </g>
             <g class="boundary">
                 { for geometry.boundary.iter().map(|d| html! { <path d={d.clone()} /> }) }
             </g>
             <g class="locality-names">
-                { for geometry.localities.iter().filter_map(|(name, _, at)| at.map(|(x, y)| html! {
-                    <text key={name.clone()} x={x.to_string()} y={y.to_string()} text-anchor="middle">{ name.to_uppercase() }</text>
+                { for geometry.localities.iter().filter_map(|l| l.label_at.map(|(x, y)| html! {
+                    <text key={l.name.clone()} x={x.to_string()} y={y.to_string()} text-anchor="middle">{ l.name.to_uppercase() }</text>
                 })) }
             </g>
             <g class="sites">{ for markers }</g>
