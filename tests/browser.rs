@@ -115,6 +115,14 @@ async fn the_control_room_shows_the_map_and_updates_live_and_across_a_restart() 
         })
         .await;
     assert!(status.contains("DISCONNECTED"), "{status}");
+    let banner = Browser::text(&browser.client, ".lost-banner")
+        .await
+        .unwrap_or_default();
+    assert!(banner.contains("CONNECTION TO LEVELS LOST"), "{banner}");
+    assert!(banner.contains("are not updating"), "{banner}");
+    browser
+        .screenshot(&root.join("target/browser-disconnected.png"))
+        .await;
 
     config.server.bind.set_port(port);
     let app = TestApp::spawn(config).await;
@@ -124,6 +132,14 @@ async fn the_control_room_shows_the_map_and_updates_live_and_across_a_restart() 
         .await;
     let state = Browser::text(&browser.client, ".connection .connection-headline").await;
     assert_eq!(state.as_deref(), Some("● LIVE"));
+    assert!(
+        browser
+            .client
+            .find(Locator::Css(".lost-banner"))
+            .await
+            .is_err(),
+        "the lost-connection banner is gone once live again"
+    );
 
     browser.close().await;
     app.stop().await;

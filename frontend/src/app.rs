@@ -3,7 +3,7 @@
 use crate::components::connection::Connection;
 use crate::pages::control_room::ControlRoom;
 use crate::services::{api, live};
-use crate::state::Dashboard;
+use crate::state::{Dashboard, Link};
 use chrono::Utc;
 use gloo_timers::callback::Interval;
 use levels_shared::reference::ReferenceData;
@@ -66,13 +66,34 @@ pub fn app() -> Html {
         Reference::Loaded(r) => r.attribution.join(" "),
         _ => String::new(),
     };
+    let lost = match &dashboard.link {
+        Link::Reconnecting { .. } => {
+            let since = dashboard
+                .last_update
+                .map(|t| {
+                    format!(
+                        "Figures below are as of {} and are not updating.",
+                        crate::format::clock_seconds(&t)
+                    )
+                })
+                .unwrap_or_else(|| "No figures have been received.".into());
+            html! {
+                <div class="lost-banner" role="alert">
+                    <strong>{ "CONNECTION TO LEVELS LOST" }</strong>
+                    <span>{ format!("{since} Reconnecting automatically…") }</span>
+                </div>
+            }
+        }
+        _ => html! {},
+    };
     html! {
-        <div class="app">
+        <div class={classes!("app", matches!(dashboard.link, Link::Reconnecting { .. }).then_some("disconnected"))}>
             <header class="top-bar">
                 <h1><span class="brand">{ "LEVELS" }</span>{ format!(" {system} system flow") }</h1>
                 <span class="clock">{ crate::format::clock_seconds(&*now) }</span>
                 <Connection link={dashboard.link.clone()} last_update={dashboard.last_update} now={*now} />
             </header>
+            { lost }
             { body }
             <footer class="attribution">{ attribution }</footer>
         </div>

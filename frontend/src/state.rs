@@ -19,7 +19,8 @@ pub enum Link {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dashboard {
     pub link: Link,
-    pub live: LiveState,
+    /// Shared, so an action that does not change it (a heartbeat) does not copy it.
+    pub live: Rc<LiveState>,
     /// When the last snapshot or delta arrived (browser clock).
     pub last_update: Option<DateTime<Utc>>,
     /// When anything, heartbeats included, last arrived.
@@ -32,7 +33,7 @@ impl Default for Dashboard {
     fn default() -> Self {
         Dashboard {
             link: Link::Connecting,
-            live: LiveState::default(),
+            live: Rc::default(),
             last_update: None,
             last_message: None,
             clock_offset: chrono::Duration::zero(),
@@ -60,12 +61,13 @@ impl Reducible for Dashboard {
                 next.clock_offset = msg.server_time() - now;
                 match msg {
                     ServerMsg::Snapshot { state, .. } => {
-                        next.live = state;
+                        next.live = Rc::new(state);
                         next.last_update = Some(now);
                     }
                     ServerMsg::Delta { changes, .. } => {
+                        let live = Rc::make_mut(&mut next.live);
                         for change in &changes {
-                            next.live.apply(change);
+                            live.apply(change);
                         }
                         next.last_update = Some(now);
                     }

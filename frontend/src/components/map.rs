@@ -19,7 +19,7 @@ const HEIGHT: f64 = 760.0;
 #[derive(Properties, PartialEq)]
 pub struct Props {
     pub reference: Rc<ReferenceData>,
-    pub live: LiveState,
+    pub live: Rc<LiveState>,
     pub now: DateTime<Utc>,
 }
 

@@ -15,7 +15,7 @@ use yew::prelude::*;
 #[derive(Properties, PartialEq)]
 pub struct Props {
     pub reference: Rc<ReferenceData>,
-    pub live: LiveState,
+    pub live: Rc<LiveState>,
     pub now: DateTime<Utc>,
 }
 
