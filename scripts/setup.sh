@@ -25,8 +25,17 @@ if [ ${#missing[@]} -gt 0 ]; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+# rustfmt and clippy, which the test script runs (a minimal rustup profile lacks them).
+installed=$(rustup component list --installed)
+for component in rustfmt clippy; do
+  if ! grep -q "^$component" <<<"$installed"; then
+    say "rustup: adding $component"
+    rustup component add "$component"
+  fi
+done
+
 # The WebAssembly target for the dashboard.
-if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+if ! grep -qx wasm32-unknown-unknown <<<"$(rustup target list --installed)"; then
   say "rustup: adding wasm32-unknown-unknown"
   rustup target add wasm32-unknown-unknown
 fi

@@ -16,7 +16,7 @@ async fn the_control_room_shows_the_map_and_updates_live_and_across_a_restart() 
     let dir = tempfile::tempdir().expect("tempdir");
     let mut config = test_config(dir.path());
     let app = TestApp::spawn(config.clone()).await;
-    app.post_beds(&json!([beds("b1", "MPH", 400)])).await;
+    app.post_beds_ok(&json!([beds("b1", "MPH", 400)])).await;
 
     let browser = Browser::start().await;
     browser
@@ -126,7 +126,7 @@ async fn the_control_room_shows_the_map_and_updates_live_and_across_a_restart() 
 
     config.server.bind.set_port(port);
     let app = TestApp::spawn(config).await;
-    app.post_beds(&json!([beds("b3", "MPH", 260)])).await;
+    app.post_beds_ok(&json!([beds("b3", "MPH", 260)])).await;
     browser
         .wait_until(15, "MPH tile at 50% after the restart", occupancy("50%"))
         .await;

@@ -16,7 +16,7 @@ fn occupied_in(changes: &[Change], site: &str) -> Option<u32> {
 async fn a_client_gets_a_snapshot_then_one_numbered_delta_per_accepted_batch() {
     let dir = tempfile::tempdir().expect("tempdir");
     let app = TestApp::spawn(test_config(dir.path())).await;
-    app.post_beds(&json!([beds("l1", "MPH", 470)])).await;
+    app.post_beds_ok(&json!([beds("l1", "MPH", 470)])).await;
 
     let mut client = app.live(None).await;
     let ServerMsg::Snapshot {
@@ -28,8 +28,9 @@ async fn a_client_gets_a_snapshot_then_one_numbered_delta_per_accepted_batch() {
     assert_eq!(seq, 1);
     assert_eq!(state.sites["MPH"].beds.len(), 1);
 
-    let (_, answer) = app
-        .post_beds(&json!([beds("l2", "MPH", 475), beds("l3", "YDH", 280)]))
+    let l2 = beds("l2", "MPH", 475);
+    let answer = app
+        .post_beds_ok(&json!([l2.clone(), beds("l3", "YDH", 280)]))
         .await;
     match client.next_change().await {
         ServerMsg::Delta {
@@ -50,9 +51,17 @@ async fn a_client_gets_a_snapshot_then_one_numbered_delta_per_accepted_batch() {
     }
 
     // A refused batch and a duplicate batch send nothing.
-    app.post_beds(&json!([beds("l4", "MPH", 9999)])).await;
-    app.post_beds(&json!([beds("l2", "MPH", 475)])).await;
-    app.post_beds(&json!([beds("l5", "MPH", 476)])).await;
+    let (status, _) = app.post_beds(&json!([beds("l4", "MPH", 9999)])).await;
+    assert_eq!(status, 422);
+    let duplicate = app.post_beds_ok(&json!([l2])).await;
+    assert_eq!(
+        (
+            duplicate["accepted"].as_u64(),
+            duplicate["duplicates"].as_u64()
+        ),
+        (Some(0), Some(1))
+    );
+    app.post_beds_ok(&json!([beds("l5", "MPH", 476)])).await;
     let ServerMsg::Delta { seq, changes, .. } = client.next_change().await else {
         panic!("expected a delta");
     };
@@ -64,12 +73,12 @@ async fn a_client_gets_a_snapshot_then_one_numbered_delta_per_accepted_batch() {
 async fn a_late_record_that_changes_nothing_sends_no_delta() {
     let dir = tempfile::tempdir().expect("tempdir");
     let app = TestApp::spawn(test_config(dir.path())).await;
-    app.post_beds(&json!([beds_at("n1", "MPH", 470, &minutes_ago(1))]))
+    app.post_beds_ok(&json!([beds_at("n1", "MPH", 470, &minutes_ago(1))]))
         .await;
     let mut client = app.live(None).await;
     client.next_change().await;
-    let (_, answer) = app
-        .post_beds(&json!([beds_at("n0", "MPH", 100, &minutes_ago(30))]))
+    let answer = app
+        .post_beds_ok(&json!([beds_at("n0", "MPH", 100, &minutes_ago(30))]))
         .await;
     assert_eq!(answer["accepted"], 1);
     assert!(client
@@ -80,18 +89,48 @@ async fn a_late_record_that_changes_nothing_sends_no_delta() {
 }
 
 #[tokio::test]
-async fn heartbeats_arrive_on_a_quiet_link() {
+async fn heartbeats_follow_the_snapshot_at_once_and_then_keep_a_quiet_link_alive() {
     let dir = tempfile::tempdir().expect("tempdir");
     let app = TestApp::spawn(test_config(dir.path())).await;
     let mut client = app.live(None).await;
     let ServerMsg::Snapshot { epoch, seq, .. } = client.next().await else {
         panic!("snapshot first");
     };
-    match client.next().await {
+    for _ in 0..2 {
+        match client.next().await {
+            ServerMsg::Heartbeat {
+                epoch: e,
+                seq: s,
+                interval_seconds,
+                ..
+            } => {
+                assert_eq!((e.as_str(), s, interval_seconds), (epoch.as_str(), seq, 1));
+            }
+            other => panic!("expected a heartbeat, got {other:?}"),
+        }
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_client_resuming_with_nothing_missed_is_told_at_once_that_it_is_live() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = test_config(dir.path());
+    config.live.heartbeat_seconds = 60;
+    let app = TestApp::spawn(config).await;
+    app.post_beds_ok(&json!([beds("h1", "MPH", 420)])).await;
+    let mut first = app.live(None).await;
+    let ServerMsg::Snapshot { epoch, seq, .. } = first.next().await else {
+        panic!("snapshot first");
+    };
+    let mut again = app.live(Some((&epoch, seq))).await;
+    match again.next().await {
         ServerMsg::Heartbeat {
-            epoch: e, seq: s, ..
-        } => assert_eq!((e, s), (epoch, seq)),
-        other => panic!("expected a heartbeat, got {other:?}"),
+            seq: s,
+            interval_seconds,
+            ..
+        } => assert_eq!((s, interval_seconds), (seq, 60)),
+        other => panic!("expected an immediate heartbeat, got {other:?}"),
     }
     app.stop().await;
 }
@@ -104,14 +143,14 @@ async fn a_reconnecting_client_is_replayed_exactly_the_deltas_it_missed() {
     let ServerMsg::Snapshot { epoch, .. } = client.next_change().await else {
         panic!("snapshot first");
     };
-    app.post_beds(&json!([beds("m1", "MPH", 401)])).await;
+    app.post_beds_ok(&json!([beds("m1", "MPH", 401)])).await;
     let ServerMsg::Delta { seq: seen, .. } = client.next_change().await else {
         panic!("delta");
     };
     drop(client);
 
     for (i, occ) in [402, 403, 404].into_iter().enumerate() {
-        app.post_beds(&json!([beds(&format!("m{}", i + 2), "MPH", occ)]))
+        app.post_beds_ok(&json!([beds(&format!("m{}", i + 2), "MPH", occ)]))
             .await;
     }
     let mut client = app.live(Some((&epoch, seen))).await;
@@ -142,7 +181,7 @@ async fn a_reconnecting_client_is_replayed_exactly_the_deltas_it_missed() {
 async fn a_client_resuming_from_an_unknown_epoch_gets_a_fresh_snapshot() {
     let dir = tempfile::tempdir().expect("tempdir");
     let app = TestApp::spawn(test_config(dir.path())).await;
-    app.post_beds(&json!([beds("u1", "MPH", 420)])).await;
+    app.post_beds_ok(&json!([beds("u1", "MPH", 420)])).await;
     let mut client = app.live(Some(("some-old-epoch", 17))).await;
     match client.next_change().await {
         ServerMsg::Snapshot { state, .. } => {
@@ -153,5 +192,20 @@ async fn a_client_resuming_from_an_unknown_epoch_gets_a_fresh_snapshot() {
         }
         other => panic!("expected a snapshot, got {other:?}"),
     }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_page_from_another_origin_may_not_open_the_live_stream() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = TestApp::spawn(test_config(dir.path())).await;
+    let refused = app.live_from_origin("http://evil.example").await.err();
+    assert_eq!(refused, Some(403));
+    let own = format!("http://{}", app.addr);
+    let mut client = app
+        .live_from_origin(&own)
+        .await
+        .expect("the dashboard's own origin is allowed");
+    assert!(matches!(client.next().await, ServerMsg::Snapshot { .. }));
     app.stop().await;
 }

@@ -10,9 +10,9 @@ async fn state_survives_a_restart_and_a_reconnecting_client_gets_it_in_a_new_epo
     let app = TestApp::spawn(test_config(dir.path())).await;
     let at = minutes_ago(1);
     let first = beds_at("p1", "MPH", 471, &at);
-    app.post_beds(&json!([first.clone(), beds_at("p2", "YDH", 281, &at)]))
+    app.post_beds_ok(&json!([first.clone(), beds_at("p2", "YDH", 281, &at)]))
         .await;
-    app.post_beds(&json!([beds_at("p3", "MPH", 300, &minutes_ago(90))]))
+    app.post_beds_ok(&json!([beds_at("p3", "MPH", 300, &minutes_ago(90))]))
         .await;
     let mut client = app.live(None).await;
     let ServerMsg::Snapshot {
@@ -49,7 +49,7 @@ async fn state_survives_a_restart_and_a_reconnecting_client_gets_it_in_a_new_epo
         other => panic!("expected a snapshot, got {other:?}"),
     }
     // Duplicates are still recognised after the restart.
-    let (_, body) = app.post_beds(&json!([first])).await;
+    let body = app.post_beds_ok(&json!([first])).await;
     assert_eq!(body["duplicates"], 1);
     app.stop().await;
 }

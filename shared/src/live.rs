@@ -70,11 +70,13 @@ pub enum ServerMsg {
         server_time: DateTime<Utc>,
         changes: Vec<Change>,
     },
-    /// Sent when nothing else has been for a while, so a client knows the link is alive.
+    /// Sent right after the snapshot or replay and then every `interval_seconds`, so a
+    /// client knows the link is alive and how long a silence means it is not.
     Heartbeat {
         epoch: String,
         seq: u64,
         server_time: DateTime<Utc>,
+        interval_seconds: u64,
     },
 }
 

@@ -118,6 +118,13 @@ impl TestApp {
             .await
     }
 
+    /// Posts beds records that must be accepted; returns the answer.
+    pub async fn post_beds_ok(&self, records: &Value) -> Value {
+        let (status, body) = self.post_beds(records).await;
+        assert_eq!(status, 200, "the batch was refused: {body}");
+        body
+    }
+
     /// The live state as the REST snapshot shows it.
     pub async fn state(&self) -> Value {
         self.http
@@ -128,6 +135,24 @@ impl TestApp {
             .json()
             .await
             .expect("state is JSON")
+    }
+
+    /// Tries to open the live websocket as a page from `origin`; the HTTP status on refusal.
+    pub async fn live_from_origin(&self, origin: &str) -> Result<LiveClient, u16> {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut request = format!("ws://{}/api/v1/live", self.addr)
+            .into_client_request()
+            .expect("a valid request");
+        request
+            .headers_mut()
+            .insert("origin", origin.parse().expect("a valid header"));
+        match tokio_tungstenite::connect_async(request).await {
+            Ok((ws, _)) => Ok(LiveClient { ws }),
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                Err(response.status().as_u16())
+            }
+            Err(e) => panic!("unexpected websocket error: {e}"),
+        }
     }
 
     /// Opens the live websocket, optionally resuming from `epoch`/`seq`.

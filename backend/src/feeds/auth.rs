@@ -59,8 +59,9 @@ impl Producers {
         let token = value
             .to_str()
             .ok()
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim())
             .ok_or("the Authorization header must be Bearer <token>")?;
         self.by_token.get(token).ok_or("the token is not valid")
     }

@@ -31,6 +31,14 @@ pub fn validate(f: &mut Fields, envelope: Envelope, _ctx: &RecordContext) -> Opt
                 "occupied",
                 format!("occupied ({occ}) exceeds open beds ({open} = core_open {core} + escalation_open {escalation_open})"),
             );
+        } else if u64::from(occ) + u64::from(closed_ipc) > open {
+            // Beds closed for infection control are open beds that stand empty.
+            f.error(
+                "closed_ipc",
+                format!(
+                    "occupied ({occ}) plus closed_ipc ({closed_ipc}) exceeds open beds ({open})"
+                ),
+            );
         }
     }
     // Length-of-stay counts nest: 21+ ⊆ 14+ ⊆ 7+ ⊆ occupied.

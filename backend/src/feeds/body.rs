@@ -34,7 +34,7 @@ pub struct RawRecord {
     /// The CSV line it starts on (1 is the header); `None` for JSON.
     pub line: Option<u64>,
     pub format: Format,
-    /// Field values; CSV cells are strings, and an empty cell is an absent field.
+    /// Field values; CSV cells are strings, and an empty cell is null (absent).
     pub fields: Map<String, Value>,
 }
 
@@ -142,11 +142,18 @@ fn parse_csv(body: &[u8]) -> Result<Vec<RawRecord>, SyntaxError> {
     let mut records = Vec::new();
     for (index, row) in reader.records().enumerate() {
         let row = row.map_err(csv_error)?;
+        // An empty cell is an absent value (null), but its column is still named, so a
+        // misspelt column is reported even on rows that leave it empty.
         let fields = headers
             .iter()
             .zip(row.iter())
-            .filter(|(_, cell)| !cell.is_empty())
-            .map(|(name, cell)| (name.to_owned(), Value::String(cell.to_owned())))
+            .map(|(name, cell)| {
+                let value = match cell {
+                    "" => Value::Null,
+                    text => Value::String(text.to_owned()),
+                };
+                (name.to_owned(), value)
+            })
             .collect();
         records.push(RawRecord {
             index,
@@ -194,7 +201,7 @@ mod tests {
         let records = parse(Format::Csv, body).expect("csv");
         assert_eq!(records.len(), 2);
         assert_eq!(records[0].line, Some(2));
-        assert!(!records[0].fields.contains_key("los_7_plus"));
+        assert_eq!(records[0].fields["los_7_plus"], Value::Null);
         assert_eq!(records[1].fields["los_7_plus"], "4");
         assert_eq!(records[1].line, Some(3));
     }

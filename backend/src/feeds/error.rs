@@ -43,6 +43,8 @@ pub enum IngestError {
     Body(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("{0}")]
+    Internal(String),
 }
 
 fn feed_names() -> String {
@@ -61,7 +63,7 @@ impl IngestError {
             IngestError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             IngestError::Malformed(_) | IngestError::Body(_) => StatusCode::BAD_REQUEST,
             IngestError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            IngestError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            IngestError::Store(_) | IngestError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }
@@ -70,9 +72,9 @@ impl IntoResponse for IngestError {
     fn into_response(self) -> Response {
         let status = self.status();
         let body = match &self {
-            IngestError::Store(e) => {
-                tracing::error!(error = %e, "ingest failed in the store");
-                json!({ "error": "internal error: the batch was not stored; retry later" })
+            IngestError::Store(_) | IngestError::Internal(_) => {
+                tracing::error!(error = %self, "ingest failed");
+                json!({ "error": "internal error: the batch may not have been stored; retry it (a stored record comes back as a duplicate)" })
             }
             IngestError::Malformed(e) => {
                 json!({ "error": e.message, "line": e.line, "column": e.column })

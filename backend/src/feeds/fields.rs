@@ -9,6 +9,10 @@ use chrono::{DateTime, FixedOffset};
 use serde_json::Value;
 use std::collections::BTreeSet;
 
+/// The largest count any field may hold: far above any real bed base or caseload, and low
+/// enough that sums over pools and sites cannot overflow.
+pub const MAX_COUNT: u64 = 1_000_000;
+
 /// A problem with one field of one record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
@@ -96,13 +100,16 @@ impl<'a> Fields<'a> {
         let value = self.raw(name)?;
         let parsed = match (value, format) {
             (Value::Number(n), _) => n.as_u64(),
-            (Value::String(s), Format::Csv) => s.parse::<u64>().ok(),
+            (Value::String(s), Format::Csv) if s.bytes().all(|b| b.is_ascii_digit()) => {
+                // All digits: only too many of them can fail, and that is "too large".
+                Some(s.parse::<u64>().unwrap_or(u64::MAX))
+            }
             _ => None,
         };
-        match parsed.map(u32::try_from) {
-            Some(Ok(n)) => Some(n),
-            Some(Err(_)) => {
-                self.error(name, format!("{name} ({value}) is too large"));
+        match parsed {
+            Some(n) if n <= MAX_COUNT => u32::try_from(n).ok(),
+            Some(_) => {
+                self.error(name, format!("{name} ({value}) is larger than {MAX_COUNT}"));
                 None
             }
             None => {

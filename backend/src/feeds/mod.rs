@@ -12,7 +12,7 @@ pub mod error;
 pub mod fields;
 
 use crate::app::AppState;
-use crate::store::{Batch, Commit, NewRecord};
+use crate::store::{Batch, Commit, NewRecord, StoreError};
 use auth::Producer;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -146,13 +146,14 @@ fn read_envelope(f: &mut Fields, ctx: &RecordContext) -> Envelope {
     }
     let at = f.timestamp("at");
     if let Some(at) = at {
-        let ahead = (at.with_timezone(&Utc) - ctx.now).num_seconds();
-        if ahead > ctx.max_future_seconds {
+        let ahead_ms = (at.with_timezone(&Utc) - ctx.now).num_milliseconds();
+        if ahead_ms > ctx.max_future_seconds * 1000 {
             f.error(
                 "at",
                 format!(
-                    "at ({}) is {ahead} s in the future; at most {} s is allowed",
+                    "at ({}) is {:.0} s in the future; at most {} s is allowed",
                     at.to_rfc3339(),
+                    ahead_ms as f64 / 1000.0,
                     ctx.max_future_seconds
                 ),
             );
@@ -219,10 +220,13 @@ async fn ingest(
         received_at: now,
         records: records.iter().map(Record::to_new_record).collect(),
     };
-    // One batch at a time from commit to publish, so live sequence numbers follow the
-    // order in which batches became durable.
-    let _order = app.ingest_order.lock().await;
-    match app.store.commit(&batch).await? {
+    let ids: Vec<String> = batch.records.iter().map(|r| r.record_id.clone()).collect();
+    // A producer hanging up drops this handler; the commit and the publish run in a task
+    // of their own so that a batch that became durable is always published too.
+    let (commit, seq) = tokio::spawn(commit_and_publish(app.clone(), batch, records))
+        .await
+        .map_err(|e| IngestError::Internal(format!("the ingest task failed: {e}")))??;
+    match commit {
         Commit::Conflicts(positions) => Err(IngestError::Invalid(
             positions
                 .into_iter()
@@ -232,7 +236,7 @@ async fn ingest(
                     field: "id".into(),
                     message: format!(
                         "id {:?} was already accepted from this producer with different content",
-                        batch.records[i].record_id
+                        ids[i]
                     ),
                 })
                 .collect(),
@@ -240,14 +244,8 @@ async fn ingest(
         Commit::Committed {
             accepted,
             duplicates,
-            applied,
+            ..
         } => {
-            let mut records: Vec<Option<Record>> = records.into_iter().map(Some).collect();
-            let changes: Vec<Change> = applied
-                .into_iter()
-                .filter_map(|i| records[i].take().map(Record::into_change))
-                .collect();
-            let seq = app.hub.publish(changes);
             tracing::info!(accepted, duplicates, seq, "batch accepted");
             Ok(Json(IngestReply {
                 accepted,
@@ -256,6 +254,29 @@ async fn ingest(
             }))
         }
     }
+}
+
+/// Commits a batch and publishes what it changed; returns the commit and the live `seq`.
+async fn commit_and_publish(
+    app: AppState,
+    batch: Batch,
+    records: Vec<Record>,
+) -> Result<(Commit, u64), StoreError> {
+    // One batch at a time from commit to publish, so live sequence numbers follow the
+    // order in which batches became durable.
+    let _order = app.ingest_order.lock().await;
+    let commit = app.store.commit(&batch).await?;
+    let changes: Vec<Change> = match &commit {
+        Commit::Committed { applied, .. } => {
+            let mut records: Vec<Option<Record>> = records.into_iter().map(Some).collect();
+            applied
+                .iter()
+                .filter_map(|&i| records[i].take().map(Record::into_change))
+                .collect()
+        }
+        Commit::Conflicts(_) => Vec::new(),
+    };
+    Ok((commit, app.hub.publish(changes)))
 }
 
 #[cfg(test)]
@@ -323,10 +344,12 @@ mod tests {
                 .expect("object")
                 .iter()
                 .map(|(k, v)| {
-                    (
-                        k.clone(),
-                        Value::String(v.as_str().map_or(v.to_string(), str::to_owned)),
-                    )
+                    let cell = match v {
+                        Value::Null => Value::Null,
+                        Value::String(text) => Value::String(text.clone()),
+                        other => Value::String(other.to_string()),
+                    };
+                    (k.clone(), cell)
                 })
                 .collect(),
         };
@@ -505,6 +528,54 @@ mod tests {
                 "occupancy is not a field of this feed".to_string()
             )]
         );
+    }
+
+    #[test]
+    fn counts_are_bounded_so_sums_cannot_overflow() {
+        assert!(check(with(json!({"core_open": 1_000_000, "occupied": 0}))).is_ok());
+        let errors = check(with(json!({"core_open": 1_000_001}))).expect_err("too large");
+        assert_eq!(
+            errors[0],
+            (
+                "core_open".into(),
+                "core_open (1000001) is larger than 1000000".into()
+            )
+        );
+    }
+
+    #[test]
+    fn csv_counts_are_plain_digits() {
+        for text in ["+5", " 5", "5.0", "1e3", "0x10"] {
+            let errors = check_as(Format::Csv, with(json!({"occupied": text}))).expect_err(text);
+            assert_eq!(errors[0].0, "occupied", "{text}");
+        }
+        let errors = check_as(
+            Format::Csv,
+            with(json!({"occupied": "99999999999999999999999"})),
+        )
+        .expect_err("huge");
+        assert!(errors[0].1.contains("larger than"), "{}", errors[0].1);
+    }
+
+    #[test]
+    fn beds_closed_for_infection_control_are_empty_beds() {
+        assert!(check(with(json!({"occupied": 490, "closed_ipc": 10}))).is_ok());
+        let errors = check(with(json!({"occupied": 491, "closed_ipc": 10}))).expect_err("too many");
+        assert_eq!(
+            errors,
+            [(
+                "closed_ipc".to_string(),
+                "occupied (491) plus closed_ipc (10) exceeds open beds (500)".to_string()
+            )]
+        );
+    }
+
+    #[test]
+    fn a_misspelt_csv_column_is_refused_even_where_its_cell_is_empty() {
+        let mut record = valid();
+        record["los_7plus"] = Value::Null;
+        let errors = check_as(Format::Csv, record).expect_err("unknown");
+        assert_eq!(errors[0].0, "los_7plus");
     }
 
     #[test]

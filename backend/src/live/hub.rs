@@ -132,13 +132,14 @@ impl Hub {
         (snapshot(&inner), self.tx.subscribe())
     }
 
-    /// A heartbeat saying the session is up to date at `seq`.
-    pub fn heartbeat(&self, seq: u64) -> Utf8Bytes {
+    /// A heartbeat saying the session is up to date at `seq` and when to expect the next.
+    pub fn heartbeat(&self, seq: u64, interval: std::time::Duration) -> Utf8Bytes {
         let epoch = self.lock().epoch.clone();
         encode(&ServerMsg::Heartbeat {
             epoch,
             seq,
             server_time: Utc::now(),
+            interval_seconds: interval.as_secs().max(1),
         })
     }
 

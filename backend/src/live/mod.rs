@@ -6,6 +6,7 @@ pub mod session;
 
 use crate::app::AppState;
 use axum::extract::{Query, State, WebSocketUpgrade};
+use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -31,7 +32,16 @@ async fn live(
     ws: WebSocketUpgrade,
     State(app): State<AppState>,
     Query(params): Query<ResumeParams>,
+    headers: HeaderMap,
 ) -> Response {
+    if !same_origin(&headers) {
+        // Another site's page may not open a live stream on this one (DESIGN §7).
+        return (
+            StatusCode::FORBIDDEN,
+            "cross-origin live connections are refused",
+        )
+            .into_response();
+    }
     let resume = match params {
         ResumeParams {
             epoch: Some(epoch),
@@ -42,6 +52,24 @@ async fn live(
     let hub = app.hub.clone();
     let heartbeat = Duration::from_secs(app.config.live.heartbeat_seconds.max(1));
     ws.on_upgrade(move |socket| session::run(socket, hub, resume, heartbeat))
+}
+
+/// A browser always sends `Origin` on a websocket upgrade; it must name this server, as
+/// the `Host` it was reached at does. Non-browser clients that send no `Origin` pass.
+fn same_origin(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return true;
+    };
+    let origin_authority = origin
+        .to_str()
+        .ok()
+        .and_then(|o| o.parse::<Uri>().ok())
+        .and_then(|uri| uri.authority().map(|a| a.as_str().to_ascii_lowercase()));
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_ascii_lowercase);
+    origin_authority.is_some() && origin_authority == host
 }
 
 async fn state(State(app): State<AppState>) -> impl IntoResponse {

@@ -2,11 +2,29 @@
 
 use super::hub::{Hub, Start};
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
+use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use levels_shared::live::ResumeFrom;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
+
+/// A client that has not taken a message within this long is treated as gone.
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+
+struct Sender {
+    sink: SplitSink<WebSocket, Message>,
+}
+
+impl Sender {
+    /// Sends one text frame; `false` when the client is gone or has stopped reading.
+    async fn send(&mut self, text: Utf8Bytes) -> bool {
+        matches!(
+            tokio::time::timeout(SEND_TIMEOUT, self.sink.send(Message::Text(text))).await,
+            Ok(Ok(()))
+        )
+    }
+}
 
 /// Runs until the client goes away, the link fails, or the server shuts down.
 pub async fn run(
@@ -15,30 +33,31 @@ pub async fn run(
     resume: Option<ResumeFrom>,
     heartbeat: Duration,
 ) {
-    let (mut sink, mut incoming) = socket.split();
-    let (start, mut rx) = hub.subscribe(resume.as_ref());
-    let mut last_seq = match start {
-        Start::Snapshot(frame) => {
-            if sink.send(Message::Text(frame.json)).await.is_err() {
-                return;
-            }
-            frame.seq
-        }
-        Start::Replay(frames) => {
-            let mut last = resume.as_ref().map_or(0, |r| r.seq);
-            for frame in frames {
-                if sink.send(Message::Text(frame.json)).await.is_err() {
-                    return;
-                }
-                last = frame.seq;
-            }
-            last
-        }
-    };
+    let (sink, mut incoming) = socket.split();
+    let mut out = Sender { sink };
+    // Subscribe to shutdown first, so a close signalled while the snapshot is sent is not missed.
     let mut closed = hub.closed();
+    let (start, mut rx) = hub.subscribe(resume.as_ref());
+    let mut last_seq = resume.as_ref().map_or(0, |r| r.seq);
+    let frames = match start {
+        Start::Snapshot(frame) => vec![frame],
+        Start::Replay(frames) => frames,
+    };
+    for frame in frames {
+        last_seq = frame.seq;
+        if !out.send(frame.json).await {
+            return;
+        }
+    }
+    // An immediate heartbeat tells the client it is live (even when nothing was missed)
+    // and how often to expect the next ones.
+    if !out.send(hub.heartbeat(last_seq, heartbeat)).await {
+        return;
+    }
     let mut beat = tokio::time::interval_at(tokio::time::Instant::now() + heartbeat, heartbeat);
+    let mut shutting_down = false;
     loop {
-        let out: Utf8Bytes = tokio::select! {
+        let text: Utf8Bytes = tokio::select! {
             frame = rx.recv() => match frame {
                 Ok(frame) if frame.seq <= last_seq => continue,
                 Ok(frame) => {
@@ -55,18 +74,21 @@ pub async fn run(
                 }
                 Err(RecvError::Closed) => break,
             },
-            _ = beat.tick() => hub.heartbeat(last_seq),
+            _ = beat.tick() => hub.heartbeat(last_seq, heartbeat),
             msg = incoming.next() => match msg {
                 Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
                 Some(Ok(_)) => continue,
             },
-            _ = closed.changed() => {
-                let _ = sink.send(Message::Close(None)).await;
+            _ = closed.wait_for(|closed| *closed) => {
+                shutting_down = true;
                 break;
             }
         };
-        if sink.send(Message::Text(out)).await.is_err() {
+        if !out.send(text).await {
             break;
         }
+    }
+    if shutting_down {
+        let _ = tokio::time::timeout(SEND_TIMEOUT, out.sink.send(Message::Close(None))).await;
     }
 }

@@ -129,12 +129,20 @@ impl BedModel {
                 p.escalation_open -= 1;
             }
             let chance = dt_hours / 48.0;
-            if p.closed_ipc == 0 && p.pool != BedPool::AdultCriticalCare && rng.f64() < chance {
-                p.closed_ipc = 2 + rng.u32(0..5);
+            let empty = (f64::from(p.core + p.escalation_open) - p.occupied).max(0.0) as u32;
+            if p.closed_ipc == 0
+                && p.pool != BedPool::AdultCriticalCare
+                && empty >= 2
+                && rng.f64() < chance
+            {
+                // A bay closes: only beds that are empty can be closed.
+                p.closed_ipc = (2 + rng.u32(0..5)).min(empty);
             } else if p.closed_ipc > 0 && rng.f64() < dt_hours / 12.0 {
                 p.closed_ipc = 0;
             }
-            p.occupied = p.occupied.min(f64::from(p.core + p.escalation_open));
+            // Closed beds stand empty, so they cap how many can be occupied.
+            let usable = (p.core + p.escalation_open).saturating_sub(p.closed_ipc);
+            p.occupied = p.occupied.min(f64::from(usable));
         }
     }
 

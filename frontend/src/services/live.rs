@@ -13,8 +13,9 @@ use gloo_timers::future::TimeoutFuture;
 use levels_shared::live::{ResumeFrom, ServerMsg};
 use yew::Callback;
 
-/// With no message at all for this long (three missed heartbeats) the link is presumed dead.
-const SILENCE_MS: u32 = 16_000;
+/// With no message at all for this long the link is presumed dead; once a heartbeat has
+/// said how often they come, three missed heartbeats.
+const FIRST_SILENCE_MS: u32 = 16_000;
 const RETRY_MIN_MS: u32 = 500;
 const RETRY_MAX_MS: u32 = 5_000;
 
@@ -26,11 +27,12 @@ pub fn start(dispatch: Callback<Action>) {
 async fn run(dispatch: Callback<Action>) {
     let mut resume: Option<ResumeFrom> = None;
     let mut retry = RETRY_MIN_MS;
+    let mut silence_ms = FIRST_SILENCE_MS;
     loop {
         if let Ok(socket) = WebSocket::open(&url(resume.as_ref())) {
             let (_write, mut read) = socket.split();
             loop {
-                let next = select(read.next(), TimeoutFuture::new(SILENCE_MS));
+                let next = select(read.next(), TimeoutFuture::new(silence_ms));
                 let text = match next.await {
                     Either::Left((Some(Ok(Message::Text(text))), _)) => text,
                     Either::Left((Some(Ok(Message::Bytes(_))), _)) => continue,
@@ -40,6 +42,14 @@ async fn run(dispatch: Callback<Action>) {
                 let Ok(msg) = serde_json::from_str::<ServerMsg>(&text) else {
                     continue;
                 };
+                if let ServerMsg::Heartbeat {
+                    interval_seconds, ..
+                } = &msg
+                {
+                    let interval_ms =
+                        u32::try_from(interval_seconds.saturating_mul(1000)).unwrap_or(u32::MAX);
+                    silence_ms = interval_ms.saturating_mul(3).saturating_add(1000);
+                }
                 match in_sequence(resume.as_ref(), &msg) {
                     Order::Next => {
                         if !matches!(msg, ServerMsg::Heartbeat { .. }) {
