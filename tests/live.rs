@@ -7,7 +7,7 @@ use std::time::Duration;
 
 fn occupied_in(changes: &[Change], site: &str) -> Option<u32> {
     changes.iter().find_map(|c| match c {
-        Change::Beds(r) if r.site == site => Some(r.occupied),
+        Change::Beds { record } if record.site == site => Some(record.occupied),
         _ => None,
     })
 }

@@ -4,6 +4,7 @@
 //! Chromium against the built dashboard in `dist/`.
 
 mod browser;
+mod feeds;
 mod ingest;
 mod live;
 mod restart;

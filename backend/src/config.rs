@@ -8,7 +8,9 @@
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use levels_shared::feed::Feed;
+use levels_shared::reference::SiteKind;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -55,6 +57,12 @@ pub struct ReferenceConfig {
     pub localities: PathBuf,
     /// GeoJSON FeatureCollection of neighbouring areas drawn for context (optional).
     pub context: Option<PathBuf>,
+    /// Community teams, in the format of `data/somerset/teams.json` (optional).
+    pub teams: Option<PathBuf>,
+    /// The feeds each kind of site is expected to send, with their interval in minutes.
+    pub expected_feeds: BTreeMap<SiteKind, BTreeMap<Feed, u32>>,
+    /// Expected interval of each team's `community` records, in minutes.
+    pub team_interval_minutes: u32,
     /// Attribution statements required by the data's licences.
     pub attribution: Vec<String>,
 }
@@ -129,6 +137,9 @@ impl Default for Config {
                 boundary: somerset.join("somerset.geojson"),
                 localities: somerset.join("districts.geojson"),
                 context: Some(somerset.join("neighbours.geojson")),
+                teams: Some(somerset.join("teams.json")),
+                expected_feeds: default_expected_feeds(),
+                team_interval_minutes: Feed::Community.expected_interval().num_minutes() as u32,
                 // The sites file carries the OGL / OS / Royal Mail / ONS statement; this adds
                 // the credit the boundaries' GeoJSON conversion asks for.
                 attribution: vec![
@@ -156,6 +167,28 @@ impl Default for Config {
             producers: Vec::new(),
         }
     }
+}
+
+/// Acute sites send every feed but community; community hospitals their beds and delay
+/// lists; other sites their beds. Intervals are each feed's default.
+fn default_expected_feeds() -> BTreeMap<SiteKind, BTreeMap<Feed, u32>> {
+    use Feed::*;
+    let with = |feeds: &[Feed]| {
+        feeds
+            .iter()
+            .map(|f| (*f, f.expected_interval().num_minutes() as u32))
+            .collect()
+    };
+    BTreeMap::from([
+        (
+            SiteKind::Acute,
+            with(&[Beds, Handovers, DischargeDelays, Ed]),
+        ),
+        (SiteKind::OutOfCountyAcute, with(&[Beds, Handovers, Ed])),
+        (SiteKind::CommunityHospital, with(&[Beds, DischargeDelays])),
+        (SiteKind::MentalHealth, with(&[Beds])),
+        (SiteKind::Hospice, with(&[Beds])),
+    ])
 }
 
 impl Config {

@@ -5,7 +5,8 @@
 
 use crate::config::ReferenceConfig;
 use geo::{Contains, MultiPolygon, Point, Polygon};
-use levels_shared::reference::{Area, ReferenceData, Ring, Site, SiteKind};
+use levels_shared::community::Service;
+use levels_shared::reference::{Area, ReferenceData, Ring, Site, SiteKind, Team};
 use serde::Deserialize;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -50,6 +51,25 @@ struct SiteEntry {
     approx: bool,
 }
 
+/// The teams file: `data/somerset/teams.json`'s format.
+#[derive(Deserialize)]
+struct TeamsFile {
+    teams: Vec<TeamEntry>,
+    #[serde(default)]
+    illustrative: bool,
+    #[serde(default)]
+    note: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct TeamEntry {
+    code: String,
+    name: String,
+    service: Service,
+    locality: String,
+    base_site: String,
+}
+
 /// Reads and checks every file the configuration names.
 pub fn load(cfg: &ReferenceConfig) -> Result<ReferenceData, ReferenceError> {
     let boundary = read_areas(&cfg.boundary)?;
@@ -91,7 +111,55 @@ pub fn load(cfg: &ReferenceConfig) -> Result<ReferenceData, ReferenceError> {
             lat: entry.lat,
             approx: entry.approx,
             locality,
+            feeds: cfg
+                .expected_feeds
+                .get(&entry.kind)
+                .cloned()
+                .unwrap_or_default(),
         });
+    }
+
+    let mut teams = Vec::new();
+    let mut notes = Vec::new();
+    if let Some(path) = &cfg.teams {
+        let invalid = |message: String| ReferenceError::Invalid {
+            path: path.clone(),
+            message,
+        };
+        let file: TeamsFile =
+            serde_json::from_str(&read(path)?).map_err(|e| invalid(e.to_string()))?;
+        if file.illustrative {
+            notes.push(
+                file.note
+                    .unwrap_or_else(|| "The community teams are illustrative.".into()),
+            );
+        }
+        let mut seen = HashSet::new();
+        for t in file.teams {
+            if !seen.insert(t.code.clone()) {
+                return Err(invalid(format!("team code {} appears twice", t.code)));
+            }
+            if !sites.iter().any(|s| s.code == t.base_site) {
+                return Err(invalid(format!(
+                    "team {}: base_site {} is not a known site",
+                    t.code, t.base_site
+                )));
+            }
+            if !localities.iter().any(|(a, _)| a.code == t.locality) {
+                return Err(invalid(format!(
+                    "team {}: locality {} is not a known locality",
+                    t.code, t.locality
+                )));
+            }
+            teams.push(Team {
+                code: t.code,
+                name: t.name,
+                service: t.service,
+                locality: t.locality,
+                base_site: t.base_site,
+                interval_minutes: cfg.team_interval_minutes,
+            });
+        }
     }
 
     let mut attribution = cfg.attribution.clone();
@@ -106,6 +174,8 @@ pub fn load(cfg: &ReferenceConfig) -> Result<ReferenceData, ReferenceError> {
         boundary: boundary.into_iter().map(|(a, _)| a).collect(),
         localities: localities.into_iter().map(|(a, _)| a).collect(),
         context: context.into_iter().map(|(a, _)| a).collect(),
+        teams,
+        notes,
         attribution,
     })
 }
@@ -170,7 +240,7 @@ fn rings(polygon: &Polygon) -> Vec<Ring> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::config::Config;
 
@@ -181,10 +251,12 @@ mod tests {
             *path = root.join(&*path);
         }
         cfg.context = cfg.context.map(|p| root.join(p));
+        cfg.teams = cfg.teams.map(|p| root.join(p));
         cfg
     }
 
-    fn somerset() -> ReferenceData {
+    /// The shipped Somerset reference data, for tests across the crate.
+    pub(crate) fn somerset() -> ReferenceData {
         load(&somerset_config()).expect("the Somerset default loads")
     }
 
@@ -207,6 +279,50 @@ mod tests {
         assert_eq!(locality("MINE").as_deref(), Some("E07000191")); // West Somerset
         assert_eq!(locality("FROM").as_deref(), Some("E07000187")); // Mendip
         assert_eq!(locality("RUH"), None); // Bath is outside Somerset
+    }
+
+    #[test]
+    fn somerset_has_an_illustrative_community_nursing_rehab_and_p1_team_per_locality() {
+        let r = somerset();
+        assert_eq!(r.teams.len(), 15);
+        for locality in &r.localities {
+            let services: HashSet<Service> = r
+                .teams
+                .iter()
+                .filter(|t| t.locality == locality.code)
+                .map(|t| t.service)
+                .collect();
+            assert_eq!(services.len(), 3, "{}", locality.name);
+        }
+        assert_eq!(
+            r.team("CN-MENDIP").map(|t| t.base_site.as_str()),
+            Some("SHEP")
+        );
+        assert!(r.notes.iter().any(|n| n.contains("ILLUSTRATIVE")));
+    }
+
+    #[test]
+    fn sites_expect_the_feeds_of_their_kind() {
+        use levels_shared::feed::Feed;
+        let r = somerset();
+        let feeds = |code: &str| {
+            r.site(code)
+                .map(|s| s.feeds.keys().copied().collect::<Vec<_>>())
+        };
+        assert_eq!(
+            feeds("MPH"),
+            Some(vec![
+                Feed::Beds,
+                Feed::Handovers,
+                Feed::DischargeDelays,
+                Feed::Ed
+            ])
+        );
+        assert_eq!(feeds("BWCH"), Some(vec![Feed::Beds, Feed::DischargeDelays]));
+        assert_eq!(
+            r.site("MPH").and_then(|s| s.feeds.get(&Feed::Beds)),
+            Some(&15)
+        );
     }
 
     #[test]

@@ -9,23 +9,52 @@ use std::fmt;
 #[serde(rename_all = "kebab-case")]
 pub enum Feed {
     Beds,
+    Handovers,
+    DischargeDelays,
+    Community,
+    Ed,
 }
 
 impl Feed {
     /// Every feed, in the order they are documented.
-    pub const ALL: [Feed; 1] = [Feed::Beds];
+    pub const ALL: [Feed; 5] = [
+        Feed::Beds,
+        Feed::Handovers,
+        Feed::DischargeDelays,
+        Feed::Community,
+        Feed::Ed,
+    ];
 
     /// The feed's name in URLs, tokens and the event log.
     pub fn as_str(self) -> &'static str {
         match self {
             Feed::Beds => "beds",
+            Feed::Handovers => "handovers",
+            Feed::DischargeDelays => "discharge-delays",
+            Feed::Community => "community",
+            Feed::Ed => "ed",
         }
     }
 
-    /// How often a site is expected to send this feed (DESIGN §5's default).
+    /// A label for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Feed::Beds => "Beds",
+            Feed::Handovers => "Ambulance handovers",
+            Feed::DischargeDelays => "Discharge delays",
+            Feed::Community => "Community caseload",
+            Feed::Ed => "Emergency department",
+        }
+    }
+
+    /// How often a site is expected to send this feed unless the reference data says
+    /// otherwise (DESIGN §5): snapshots every 15 minutes, lists and caseloads hourly, and
+    /// handovers, which flow as ambulances arrive, at least every 30 minutes.
     pub fn expected_interval(self) -> Duration {
         match self {
-            Feed::Beds => Duration::minutes(15),
+            Feed::Beds | Feed::Ed => Duration::minutes(15),
+            Feed::Handovers => Duration::minutes(30),
+            Feed::DischargeDelays | Feed::Community => Duration::minutes(60),
         }
     }
 

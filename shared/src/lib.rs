@@ -2,7 +2,8 @@
 //!
 //! # Layout
 //! - [`feed`]: the feeds of the contract and their names in URLs and the event log.
-//! - [`beds`]: the `beds` record (DESIGN §4.1) and the measures derived from it.
+//! - [`beds`], [`handovers`], [`discharge`], [`community`], [`ed`]: each feed's record
+//!   (DESIGN §4.1–4.5) and its closed lists of codes.
 //! - [`reference`]: sites, localities and map areas, as the server serves them.
 //! - [`live`]: the live state, the changes to it, and the websocket messages that carry them.
 //!
@@ -11,6 +12,10 @@
 //! the data they derive from, so the server and the browser compute them the same way.
 
 pub mod beds;
+pub mod community;
+pub mod discharge;
+pub mod ed;
 pub mod feed;
+pub mod handovers;
 pub mod live;
 pub mod reference;

@@ -6,7 +6,10 @@
 //! between. Both sides apply changes with [`LiveState::apply`], so they agree by construction.
 
 use crate::beds::{BedsRecord, SiteBeds};
-use chrono::{DateTime, Utc};
+use crate::community::CommunityRecord;
+use crate::ed::EdRecord;
+use crate::feed::Feed;
+use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -15,33 +18,70 @@ use std::collections::BTreeMap;
 pub struct LiveState {
     /// Per site, keyed by site code. Sites that have sent nothing yet are absent.
     pub sites: BTreeMap<String, SiteState>,
+    /// The latest caseload record of each community team, keyed by team code.
+    #[serde(default)]
+    pub teams: BTreeMap<String, CommunityRecord>,
 }
 
 /// The current state of one site.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SiteState {
     pub beds: SiteBeds,
+    /// The emergency department's latest snapshot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ed: Option<EdRecord>,
+    /// For each feed the site has sent, the latest `at` among its current records: how
+    /// old the site's figures from that feed are (DESIGN §5).
+    #[serde(default)]
+    pub feeds: BTreeMap<Feed, DateTime<FixedOffset>>,
 }
 
 /// One change to the live state; the server only sends changes it has applied.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", content = "record", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Change {
     /// A bed pool's state is now this record.
-    Beds(BedsRecord),
+    Beds { record: BedsRecord },
+    /// The site's emergency department is now as this record says.
+    Ed { record: EdRecord },
+    /// A community team's caseload is now as this record says.
+    Community { record: CommunityRecord },
+    /// A site's feed reported an observation at `at` (for feeds whose records are
+    /// patient- or conveyance-level and are not streamed themselves).
+    Seen {
+        site: String,
+        feed: Feed,
+        at: DateTime<FixedOffset>,
+    },
 }
 
 impl LiveState {
     pub fn apply(&mut self, change: &Change) {
         match change {
-            Change::Beds(record) => {
-                self.sites
-                    .entry(record.site.clone())
-                    .or_default()
-                    .beds
-                    .insert(record.pool, record.clone());
+            Change::Beds { record } => {
+                let site = self.site_mut(&record.site, Feed::Beds, record.at);
+                site.beds.insert(record.pool, record.clone());
+            }
+            Change::Ed { record } => {
+                self.site_mut(&record.site, Feed::Ed, record.at).ed = Some(record.clone());
+            }
+            Change::Community { record } => {
+                self.teams.insert(record.team.clone(), record.clone());
+            }
+            Change::Seen { site, feed, at } => {
+                self.site_mut(site, *feed, *at);
             }
         }
+    }
+
+    /// The site's state, with `feed` marked as reported at `at` if that is its latest.
+    fn site_mut(&mut self, code: &str, feed: Feed, at: DateTime<FixedOffset>) -> &mut SiteState {
+        let site = self.sites.entry(code.to_owned()).or_default();
+        let latest = site.feeds.entry(feed).or_insert(at);
+        if at > *latest {
+            *latest = at;
+        }
+        site
     }
 }
 
@@ -131,11 +171,34 @@ mod tests {
     #[test]
     fn applying_a_beds_change_replaces_that_pool_only() {
         let mut state = LiveState::default();
-        state.apply(&Change::Beds(record(250)));
-        state.apply(&Change::Beds(record(280)));
+        state.apply(&Change::Beds {
+            record: record(250),
+        });
+        state.apply(&Change::Beds {
+            record: record(280),
+        });
         let beds = &state.sites["YDH"].beds;
         assert_eq!(beds.len(), 1);
         assert_eq!(beds[&BedPool::GeneralAcuteAdult].occupied, 280);
+        assert_eq!(state.sites["YDH"].feeds[&Feed::Beds], record(1).at);
+    }
+
+    #[test]
+    fn a_feed_is_as_fresh_as_its_latest_observation_not_its_latest_arrival() {
+        let mut state = LiveState::default();
+        let at = |t: &str| DateTime::parse_from_rfc3339(t).expect("timestamp");
+        for t in ["2026-11-25T08:00:00Z", "2026-11-25T07:00:00Z"] {
+            state.apply(&Change::Seen {
+                site: "MPH".into(),
+                feed: Feed::Handovers,
+                at: at(t),
+            });
+        }
+        assert_eq!(
+            state.sites["MPH"].feeds[&Feed::Handovers],
+            at("2026-11-25T08:00:00Z")
+        );
+        assert!(!state.sites["MPH"].feeds.contains_key(&Feed::Beds));
     }
 
     #[test]
@@ -146,11 +209,12 @@ mod tests {
             server_time: DateTime::parse_from_rfc3339("2026-11-25T08:00:01Z")
                 .expect("timestamp")
                 .with_timezone(&Utc),
-            changes: vec![Change::Beds(record(1))],
+            changes: vec![Change::Beds { record: record(1) }],
         };
         let json: serde_json::Value = serde_json::to_value(&msg).expect("serialises");
         assert_eq!(json["type"], "delta");
         assert_eq!(json["changes"][0]["kind"], "beds");
+        assert_eq!(json["changes"][0]["record"]["site"], "YDH");
         assert_eq!(json["changes"][0]["record"]["pool"], "general_acute_adult");
         let back: ServerMsg = serde_json::from_value(json).expect("parses");
         assert_eq!(back, msg);

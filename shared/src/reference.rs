@@ -3,7 +3,10 @@
 //! The server loads it from configured files and serves it at `GET /api/v1/reference`;
 //! the browser draws its maps from it. Coordinates are WGS84 `[longitude, latitude]`.
 
+use crate::community::Service;
+use crate::feed::Feed;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// What kind of site this is; it decides which measures and tiles apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -52,6 +55,22 @@ pub struct Site {
     pub approx: bool,
     /// The locality whose polygon contains the site, if any (out-of-county sites have none).
     pub locality: Option<String>,
+    /// The feeds this site is expected to send, with the expected interval in minutes.
+    pub feeds: BTreeMap<Feed, u32>,
+}
+
+/// A community team: sends the `community` feed from its base site.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Team {
+    pub code: String,
+    pub name: String,
+    pub service: Service,
+    /// The locality it serves.
+    pub locality: String,
+    /// The site its records name as `site`.
+    pub base_site: String,
+    /// Expected interval of its `community` records, in minutes.
+    pub interval_minutes: u32,
 }
 
 /// One `[longitude, latitude]` ring; the first ring of a polygon is its exterior.
@@ -78,6 +97,9 @@ pub struct ReferenceData {
     pub localities: Vec<Area>,
     /// Neighbouring areas, drawn faintly for context.
     pub context: Vec<Area>,
+    pub teams: Vec<Team>,
+    /// Caveats a viewer should know, e.g. that the teams are illustrative.
+    pub notes: Vec<String>,
     /// Attribution statements the data's licences require, shown on the map.
     pub attribution: Vec<String>,
 }
@@ -85,5 +107,13 @@ pub struct ReferenceData {
 impl ReferenceData {
     pub fn site(&self, code: &str) -> Option<&Site> {
         self.sites.iter().find(|s| s.code == code)
+    }
+
+    pub fn team(&self, code: &str) -> Option<&Team> {
+        self.teams.iter().find(|t| t.code == code)
+    }
+
+    pub fn locality(&self, code: &str) -> Option<&Area> {
+        self.localities.iter().find(|a| a.code == code)
     }
 }

@@ -43,6 +43,7 @@ pub fn test_config(dir: &Path) -> Config {
         *path = root.join(&*path);
     }
     cfg.reference.context = cfg.reference.context.map(|p| root.join(p));
+    cfg.reference.teams = cfg.reference.teams.map(|p| root.join(p));
     cfg.live.heartbeat_seconds = 1;
     cfg.log.level = "warn".into();
     let producer = |name: &str, token: &str, feeds: Vec<Feed>, sites: &[&str]| ProducerConfig {

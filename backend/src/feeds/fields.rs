@@ -5,7 +5,7 @@
 //! (where `"12"` is an integer but in JSON only `12` is).
 
 use super::body::{Format, RawRecord};
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, FixedOffset, Utc};
 use serde_json::Value;
 use std::collections::BTreeSet;
 
@@ -23,14 +23,17 @@ pub struct FieldError {
 /// Walks one record's fields; every getter records an error and returns `None` on failure.
 pub struct Fields<'a> {
     record: &'a RawRecord,
+    /// Timestamps later than this are refused (the contract allows 5 minutes of clock skew).
+    latest: DateTime<Utc>,
     read: BTreeSet<&'static str>,
     pub errors: Vec<FieldError>,
 }
 
 impl<'a> Fields<'a> {
-    pub fn new(record: &'a RawRecord) -> Self {
+    pub fn new(record: &'a RawRecord, latest: DateTime<Utc>) -> Self {
         Fields {
             record,
+            latest,
             read: BTreeSet::new(),
             errors: Vec::new(),
         }
@@ -122,6 +125,42 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// An optional number ≥ 0 (JSON number, or decimal text in CSV).
+    pub fn opt_number(&mut self, name: &'static str) -> Option<f64> {
+        let format = self.record.format;
+        let value = self.raw(name)?;
+        let parsed = match (value, format) {
+            (Value::Number(n), _) => n.as_f64(),
+            (Value::String(s), Format::Csv)
+                if s.bytes().all(|b| b.is_ascii_digit() || b == b'.') =>
+            {
+                s.parse::<f64>().ok()
+            }
+            _ => None,
+        };
+        match parsed {
+            Some(n) if n.is_finite() && n >= 0.0 && n <= MAX_COUNT as f64 => Some(n),
+            _ => {
+                self.error(
+                    name,
+                    format!("{name} must be a number from 0 to {MAX_COUNT}, not {value}"),
+                );
+                None
+            }
+        }
+    }
+
+    /// An optional value from a closed list of codes.
+    pub fn opt_code<T>(
+        &mut self,
+        name: &'static str,
+        parse: impl Fn(&str) -> Option<T>,
+        allowed: &[&str],
+    ) -> Option<T> {
+        self.raw(name)?;
+        self.code(name, parse, allowed)
+    }
+
     /// A required RFC 3339 timestamp with an offset.
     pub fn timestamp(&mut self, name: &'static str) -> Option<DateTime<FixedOffset>> {
         let value = self.opt_timestamp(name);
@@ -134,6 +173,18 @@ impl<'a> Fields<'a> {
     pub fn opt_timestamp(&mut self, name: &'static str) -> Option<DateTime<FixedOffset>> {
         let value = self.raw(name)?;
         match value.as_str().map(DateTime::parse_from_rfc3339) {
+            Some(Ok(t)) if t > self.latest => {
+                self.error(
+                    name,
+                    format!(
+                        "{name} ({}) is in the future; at most {} (UTC) is accepted",
+                        t.to_rfc3339(),
+                        self.latest
+                            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                    ),
+                );
+                None
+            }
             Some(Ok(t)) => Some(t),
             _ => {
                 self.error(
@@ -168,7 +219,7 @@ impl<'a> Fields<'a> {
         }
     }
 
-    fn has_error(&self, name: &str) -> bool {
+    pub fn has_error(&self, name: &str) -> bool {
         self.errors.iter().any(|e| e.field == name)
     }
 

@@ -8,8 +8,12 @@
 pub mod auth;
 pub mod beds;
 pub mod body;
+pub mod community;
+pub mod discharge;
+pub mod ed;
 pub mod error;
 pub mod fields;
+pub mod handovers;
 
 use crate::app::AppState;
 use crate::store::{Batch, Commit, NewRecord, StoreError};
@@ -25,7 +29,11 @@ use chrono::{DateTime, FixedOffset, Utc};
 use error::{IngestError, RecordError};
 use fields::Fields;
 use levels_shared::beds::BedsRecord;
+use levels_shared::community::CommunityRecord;
+use levels_shared::discharge::DelayRecord;
+use levels_shared::ed::EdRecord;
 use levels_shared::feed::Feed;
+use levels_shared::handovers::HandoverRecord;
 use levels_shared::live::Change;
 use levels_shared::reference::ReferenceData;
 use serde::{Deserialize, Serialize};
@@ -63,16 +71,25 @@ pub struct RecordContext<'a> {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Record {
     Beds(BedsRecord),
+    Handover(HandoverRecord),
+    Delay(DelayRecord),
+    Community(CommunityRecord),
+    Ed(EdRecord),
 }
 
 impl Record {
     fn site(&self) -> &str {
         match self {
             Record::Beds(r) => &r.site,
+            Record::Handover(r) => &r.site,
+            Record::Delay(r) => &r.site,
+            Record::Community(r) => &r.site,
+            Record::Ed(r) => &r.site,
         }
     }
 
-    /// The canonical form the store keeps.
+    /// The canonical form the store keeps. The entity is what later records of the same
+    /// feed update: a bed pool, a conveyance, a patient, a team, or the site's one ED.
     fn to_new_record(&self) -> NewRecord {
         let (record_id, site, entity, at, body) = match self {
             Record::Beds(r) => (
@@ -82,6 +99,28 @@ impl Record {
                 r.at,
                 serde_json::to_string(r),
             ),
+            Record::Handover(r) => (
+                &r.id,
+                &r.site,
+                r.conveyance.as_str(),
+                r.at,
+                serde_json::to_string(r),
+            ),
+            Record::Delay(r) => (
+                &r.id,
+                &r.site,
+                r.patient.as_str(),
+                r.at,
+                serde_json::to_string(r),
+            ),
+            Record::Community(r) => (
+                &r.id,
+                &r.site,
+                r.team.as_str(),
+                r.at,
+                serde_json::to_string(r),
+            ),
+            Record::Ed(r) => (&r.id, &r.site, "ed", r.at, serde_json::to_string(r)),
         };
         NewRecord {
             record_id: record_id.clone(),
@@ -93,9 +132,23 @@ impl Record {
         }
     }
 
+    /// What an applied record changes in the live state. Patient- and conveyance-level
+    /// records are not streamed: only that the feed has reported, and (later) measures.
     fn into_change(self) -> Change {
         match self {
-            Record::Beds(r) => Change::Beds(r),
+            Record::Beds(record) => Change::Beds { record },
+            Record::Ed(record) => Change::Ed { record },
+            Record::Community(record) => Change::Community { record },
+            Record::Handover(r) => Change::Seen {
+                site: r.site,
+                feed: Feed::Handovers,
+                at: r.at,
+            },
+            Record::Delay(r) => Change::Seen {
+                site: r.site,
+                feed: Feed::DischargeDelays,
+                at: r.at,
+            },
         }
     }
 }
@@ -108,11 +161,16 @@ pub fn validate_batch(
 ) -> Result<Vec<Record>, Vec<RecordError>> {
     let mut records = Vec::with_capacity(raw.len());
     let mut errors = Vec::new();
+    let latest = ctx.now + chrono::Duration::seconds(ctx.max_future_seconds);
     for r in raw {
-        let mut f = Fields::new(r);
+        let mut f = Fields::new(r, latest);
         let envelope = read_envelope(&mut f, ctx);
         let record = match feed {
             Feed::Beds => beds::validate(&mut f, envelope, ctx).map(Record::Beds),
+            Feed::Handovers => handovers::validate(&mut f, envelope, ctx).map(Record::Handover),
+            Feed::DischargeDelays => discharge::validate(&mut f, envelope, ctx).map(Record::Delay),
+            Feed::Community => community::validate(&mut f, envelope, ctx).map(Record::Community),
+            Feed::Ed => ed::validate(&mut f, envelope, ctx).map(Record::Ed),
         };
         let field_errors = f.finish();
         if field_errors.is_empty() {
@@ -145,20 +203,6 @@ fn read_envelope(f: &mut Fields, ctx: &RecordContext) -> Envelope {
         }
     }
     let at = f.timestamp("at");
-    if let Some(at) = at {
-        let ahead_ms = (at.with_timezone(&Utc) - ctx.now).num_milliseconds();
-        if ahead_ms > ctx.max_future_seconds * 1000 {
-            f.error(
-                "at",
-                format!(
-                    "at ({}) is {:.0} s in the future; at most {} s is allowed",
-                    at.to_rfc3339(),
-                    ahead_ms as f64 / 1000.0,
-                    ctx.max_future_seconds
-                ),
-            );
-        }
-    }
     Envelope {
         id: id.unwrap_or_default(),
         site: site.unwrap_or_default(),
@@ -279,53 +323,22 @@ async fn commit_and_publish(
     Ok((commit, app.hub.publish(changes)))
 }
 
+/// Helpers for the validation tests of every feed.
 #[cfg(test)]
-mod tests {
-    //! Every rule of the beds contract, one record at a time.
+pub(crate) mod testing {
     use super::*;
     use body::Format;
-    use levels_shared::reference::{Site, SiteKind};
-    use serde_json::{json, Value};
+    use serde_json::Value;
 
-    fn reference() -> ReferenceData {
-        ReferenceData {
-            system: "Test".into(),
-            sites: vec![Site {
-                code: "MPH".into(),
-                name: "Musgrove Park Hospital".into(),
-                short_name: "Musgrove Park".into(),
-                kind: SiteKind::Acute,
-                town: "Taunton".into(),
-                organisation: "Somerset NHS Foundation Trust".into(),
-                organisation_ods: Some("RH5".into()),
-                site_ods: Some("RH5A8".into()),
-                lon: -3.12,
-                lat: 51.01,
-                approx: false,
-                locality: None,
-            }],
-            boundary: vec![],
-            localities: vec![],
-            context: vec![],
-            attribution: vec![],
-        }
-    }
-
-    fn now() -> DateTime<Utc> {
+    /// The time validation tests run at: 2026-11-25T09:00:00Z.
+    pub fn now() -> DateTime<Utc> {
         DateTime::parse_from_rfc3339("2026-11-25T09:00:00Z")
             .expect("timestamp")
             .with_timezone(&Utc)
     }
 
-    fn valid() -> Value {
-        json!({
-            "id": "r1", "site": "MPH", "at": "2026-11-25T08:55:00Z", "pool": "general_acute_adult",
-            "core_open": 500, "occupied": 450,
-        })
-    }
-
-    fn with(changes: Value) -> Value {
-        let mut record = valid();
+    /// `record` with each key of `changes` set, or removed where the change is null.
+    pub fn with(mut record: Value, changes: Value) -> Value {
         for (k, v) in changes.as_object().expect("object") {
             if v.is_null() {
                 record.as_object_mut().expect("object").remove(k);
@@ -336,7 +349,12 @@ mod tests {
         record
     }
 
-    fn check_as(format: Format, record: Value) -> Result<BedsRecord, Vec<(String, String)>> {
+    /// Validates one record as it would arrive in `format` against the Somerset reference.
+    pub fn validate_one(
+        feed: Feed,
+        format: Format,
+        record: Value,
+    ) -> Result<Record, Vec<(String, String)>> {
         let fields = match format {
             Format::Json => record.as_object().expect("object").clone(),
             Format::Csv => record
@@ -359,18 +377,50 @@ mod tests {
             format,
             fields,
         };
-        let reference = reference();
+        let reference = crate::reference::tests::somerset();
         let ctx = RecordContext {
             reference: &reference,
             now: now(),
             max_future_seconds: 300,
         };
-        match validate_batch(Feed::Beds, &[raw], &ctx) {
-            Ok(mut records) => match records.pop() {
-                Some(Record::Beds(r)) => Ok(r),
-                None => panic!("a valid batch of one has one record"),
-            },
+        match validate_batch(feed, &[raw], &ctx) {
+            Ok(mut records) => Ok(records.pop().expect("a valid batch of one has one record")),
             Err(errors) => Err(errors.into_iter().map(|e| (e.field, e.message)).collect()),
+        }
+    }
+
+    /// The fields named by the errors of an invalid JSON record.
+    pub fn error_fields(feed: Feed, record: Value) -> Vec<String> {
+        validate_one(feed, Format::Json, record)
+            .expect_err("the record is invalid")
+            .into_iter()
+            .map(|(field, _)| field)
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Every rule of the beds contract, one record at a time.
+    use super::*;
+    use body::Format;
+    use serde_json::{json, Value};
+
+    fn valid() -> Value {
+        json!({
+            "id": "r1", "site": "MPH", "at": "2026-11-25T08:55:00Z", "pool": "general_acute_adult",
+            "core_open": 500, "occupied": 450,
+        })
+    }
+
+    fn with(changes: Value) -> Value {
+        testing::with(valid(), changes)
+    }
+
+    fn check_as(format: Format, record: Value) -> Result<BedsRecord, Vec<(String, String)>> {
+        match testing::validate_one(Feed::Beds, format, record)? {
+            Record::Beds(r) => Ok(r),
+            other => panic!("a beds record, not {other:?}"),
         }
     }
 

@@ -1,0 +1,144 @@
+//! The handovers, discharge-delays, community and ed feeds through the real server.
+
+use levels_shared::live::{Change, ServerMsg};
+use levels_tests::*;
+use serde_json::json;
+
+async fn app() -> (TestApp, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = test_config(dir.path());
+    for producer in &mut config.producers {
+        if producer.token == TOKEN {
+            producer.feeds = levels_shared::feed::Feed::ALL.to_vec();
+        }
+    }
+    (TestApp::spawn(config).await, dir)
+}
+
+#[tokio::test]
+async fn every_feed_is_accepted_and_shows_in_the_live_state() {
+    let (app, _dir) = app().await;
+    let at = minutes_ago(2);
+    let arrived = minutes_ago(40);
+    let handover = json!([{"id": "h1", "site": "MPH", "at": at, "conveyance": "AMB-1", "arrived_at": arrived}]);
+    let delay = json!([{"id": "d1", "site": "YDH", "at": at, "patient": "PX-1", "ward": "Ward 3",
+        "admitted_at": "2026-11-01T10:00:00Z", "ready_at": "2026-11-05T10:00:00Z", "pathway": "P1",
+        "reason": "p1_start_of_care", "nhs_number": "9434765919"}]);
+    let community = format!(
+        "id,site,at,team,service,caseload,capacity,referrals_waiting\n\
+         c1,SHEP,{at},CN-MENDIP,community_nursing,612,600,31\n"
+    );
+    let ed = json!({"records": [{"id": "e1", "site": "MPH", "at": at, "in_department": 60, "over_4h": 20,
+        "over_12h": 3, "awaiting_admission": 10, "attendances_today": 80, "within_4h_today": 60}]});
+
+    let mut client = app.live(None).await;
+    client.next_change().await;
+    for (feed, content_type, body) in [
+        ("handovers", "application/json", handover.to_string()),
+        ("discharge-delays", "application/json", delay.to_string()),
+        ("community", "text/csv", community),
+        ("ed", "application/json", ed.to_string()),
+    ] {
+        let (status, answer) = app.post(feed, Some(TOKEN), content_type, body).await;
+        assert_eq!(
+            (status, answer["accepted"].as_u64()),
+            (200, Some(1)),
+            "{feed}: {answer}"
+        );
+    }
+
+    let mut kinds = Vec::new();
+    for _ in 0..4 {
+        match client.next_change().await {
+            ServerMsg::Delta { changes, .. } => {
+                kinds.extend(changes.into_iter().map(|c| match c {
+                    Change::Seen { feed, .. } => format!("seen {feed}"),
+                    Change::Ed { record } => format!("ed {}", record.site),
+                    Change::Community { record } => format!("community {}", record.team),
+                    Change::Beds { .. } => "beds".into(),
+                }))
+            }
+            other => panic!("expected a delta, got {other:?}"),
+        }
+    }
+    assert_eq!(
+        kinds,
+        [
+            "seen handovers",
+            "seen discharge-delays",
+            "community CN-MENDIP",
+            "ed MPH"
+        ]
+    );
+
+    let state = app.state().await;
+    let site = &state["state"]["sites"];
+    assert_eq!(site["MPH"]["ed"]["in_department"], 60);
+    assert!(site["MPH"]["feeds"]["handovers"].is_string());
+    assert!(site["YDH"]["feeds"]["discharge-delays"].is_string());
+    assert_eq!(state["state"]["teams"]["CN-MENDIP"]["caseload"], 612);
+    let text = state.to_string();
+    assert!(
+        !text.contains("9434765919"),
+        "NHS numbers never reach the live state"
+    );
+    assert!(
+        !text.contains("PX-1"),
+        "patient references are not streamed to every screen"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_later_record_for_the_same_conveyance_updates_it_and_an_id_reused_with_other_content_is_refused(
+) {
+    let (app, _dir) = app().await;
+    let arrived = minutes_ago(50);
+    let first = json!({"id": "h1", "site": "MPH", "at": minutes_ago(45), "conveyance": "AMB-9", "arrived_at": arrived});
+    let later = json!({"id": "h2", "site": "MPH", "at": minutes_ago(10), "conveyance": "AMB-9",
+        "arrived_at": arrived, "handed_over_at": minutes_ago(12)});
+    for record in [&first, &later] {
+        let (status, body) = app
+            .post(
+                "handovers",
+                Some(TOKEN),
+                "application/json",
+                json!([record]).to_string(),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let mut changed = first.clone();
+    changed["arrived_at"] = json!(minutes_ago(55));
+    let (status, body) = app
+        .post(
+            "handovers",
+            Some(TOKEN),
+            "application/json",
+            json!([changed]).to_string(),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["errors"][0]["field"], "id");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_community_record_from_the_wrong_base_site_names_the_line_and_applies_nothing() {
+    let (app, _dir) = app().await;
+    let at = minutes_ago(5);
+    let csv = format!(
+        "id,site,at,team,service,caseload,capacity,referrals_waiting\n\
+         c1,SHEP,{at},CN-MENDIP,community_nursing,600,600,10\n\
+         c2,MPH,{at},RR-MENDIP,rehab_reablement,70,80,4\n"
+    );
+    let (status, body) = app.post("community", Some(TOKEN), "text/csv", csv).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["errors"][0]["line"], 3);
+    assert_eq!(body["errors"][0]["field"], "site");
+    assert_eq!(
+        app.state().await["state"]["teams"]["CN-MENDIP"],
+        serde_json::Value::Null
+    );
+    app.stop().await;
+}
