@@ -18,4 +18,5 @@ pub mod ed;
 pub mod feed;
 pub mod handovers;
 pub mod live;
+pub mod measures;
 pub mod reference;

@@ -1,5 +1,12 @@
 //! Projections: the live state rebuilt from the store's current-state rows at start-up.
 //! While running, the hub keeps it current by applying each committed change.
+//!
+//! - [`calendar`]: "today" and "this week" in Europe/London.
+//! - [`handovers`], [`delays`]: measures derived from conveyance- and patient-level records.
+
+pub mod calendar;
+pub mod delays;
+pub mod handovers;
 
 use crate::store::{StateRow, StoreError};
 use levels_shared::discharge::DelayRecord;
