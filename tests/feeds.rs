@@ -56,6 +56,7 @@ async fn every_feed_is_accepted_and_shows_in_the_live_state() {
                     Change::Ed { record } => format!("ed {}", record.site),
                     Change::Community { record } => format!("community {}", record.team),
                     Change::Beds { .. } => "beds".into(),
+                    Change::Measures { site, .. } => format!("measures {site}"),
                 }))
             }
             other => panic!("expected a delta, got {other:?}"),
@@ -65,7 +66,9 @@ async fn every_feed_is_accepted_and_shows_in_the_live_state() {
         kinds,
         [
             "seen handovers",
+            "measures MPH",
             "seen discharge-delays",
+            "measures YDH",
             "community CN-MENDIP",
             "ed MPH"
         ]
@@ -77,6 +80,12 @@ async fn every_feed_is_accepted_and_shows_in_the_live_state() {
     assert!(site["MPH"]["feeds"]["handovers"].is_string());
     assert!(site["YDH"]["feeds"]["discharge-delays"].is_string());
     assert_eq!(state["state"]["teams"]["CN-MENDIP"]["caseload"], 612);
+    let handovers = &site["MPH"]["handovers"];
+    assert_eq!(handovers["queue_now"], 1);
+    let wait = handovers["longest_wait_minutes"].as_f64().expect("a wait");
+    assert!((40.0..41.0).contains(&wait), "{wait}");
+    assert_eq!(site["YDH"]["delays"]["delayed_now"], 1);
+    assert_eq!(site["YDH"]["delays"]["by_pathway"]["P1"], 1);
     let text = state.to_string();
     assert!(
         !text.contains("9434765919"),
@@ -140,5 +149,139 @@ async fn a_community_record_from_the_wrong_base_site_names_the_line_and_applies_
         app.state().await["state"]["teams"]["CN-MENDIP"],
         serde_json::Value::Null
     );
+    app.stop().await;
+}
+
+/// The state without the figures that grow with the clock itself.
+fn timeless(mut state: serde_json::Value) -> serde_json::Value {
+    let state = state["state"].take();
+    let mut text = state.to_string();
+    for key in [
+        "longest_wait_minutes",
+        "hours_lost_today",
+        "bed_days_lost_today",
+        "bed_days_lost_week",
+        "mean_days_delayed",
+    ] {
+        let value: serde_json::Value = serde_json::from_str(&text).expect("json");
+        text = strip(value, key).to_string();
+    }
+    serde_json::from_str(&text).expect("json")
+}
+
+fn strip(value: serde_json::Value, key: &str) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(map) => map
+            .into_iter()
+            .filter(|(k, _)| k != key)
+            .map(|(k, v)| (k, strip(v, key)))
+            .collect(),
+        other => other,
+    }
+}
+
+async fn post_ok(app: &TestApp, feed: &str, body: &serde_json::Value) {
+    let (status, answer) = app
+        .post(feed, Some(TOKEN), "application/json", body.to_string())
+        .await;
+    assert_eq!(status, 200, "{feed}: {answer}");
+}
+
+#[tokio::test]
+async fn the_same_batches_sent_twice_and_out_of_order_give_the_same_state() {
+    let (ordered, _d1) = app().await;
+    let (shuffled, _d2) = app().await;
+    let arrived = minutes_ago(90);
+    let batches = [
+        (
+            "handovers",
+            json!([
+                {"id": "h1", "site": "MPH", "at": minutes_ago(80), "conveyance": "A1", "arrived_at": arrived},
+                {"id": "h2", "site": "MPH", "at": minutes_ago(60), "conveyance": "A2", "arrived_at": minutes_ago(70)},
+            ]),
+        ),
+        (
+            "handovers",
+            json!([
+                {"id": "h3", "site": "MPH", "at": minutes_ago(30), "conveyance": "A1", "arrived_at": arrived,
+                 "handed_over_at": minutes_ago(31), "category": "C2"},
+            ]),
+        ),
+        (
+            "discharge-delays",
+            json!([
+                {"id": "d1", "site": "MPH", "at": minutes_ago(50), "patient": "P1", "ward": "W1",
+                 "admitted_at": "2026-11-01T10:00:00Z", "ready_at": "2026-11-10T10:00:00Z", "pathway": "P2", "reason": "p2_bed"},
+                {"id": "d2", "site": "MPH", "at": minutes_ago(20), "patient": "P1", "ward": "W1",
+                 "admitted_at": "2026-11-01T10:00:00Z", "ready_at": "2026-11-10T10:00:00Z", "pathway": "P2",
+                 "status": "discharged", "discharged_at": minutes_ago(21)},
+            ]),
+        ),
+        (
+            "beds",
+            json!([
+                beds_at("b1", "MPH", 480, &minutes_ago(40)),
+                beds_at("b2", "MPH", 470, &minutes_ago(10))
+            ]),
+        ),
+    ];
+    for (feed, body) in &batches {
+        post_ok(&ordered, feed, body).await;
+    }
+    for i in [3, 1, 2, 0, 3, 1, 0, 2] {
+        let (feed, body) = &batches[i];
+        post_ok(&shuffled, feed, body).await;
+    }
+    let (a, b) = (
+        timeless(ordered.state().await),
+        timeless(shuffled.state().await),
+    );
+    assert_eq!(a, b);
+    assert_eq!(
+        a["sites"]["MPH"]["handovers"]["queue_now"], 1,
+        "A1 handed over, A2 waiting"
+    );
+    assert_eq!(
+        a["sites"]["MPH"]["delays"]["delayed_now"], 0,
+        "P1 discharged"
+    );
+    assert_eq!(occupied(&json!({"state": a}), "MPH"), Some(470));
+    ordered.stop().await;
+    shuffled.stop().await;
+}
+
+#[tokio::test]
+async fn waits_keep_growing_on_screen_while_no_data_arrives() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = test_config(dir.path());
+    config.live.measures_refresh_seconds = 1;
+    config.producers[0].feeds = levels_shared::feed::Feed::ALL.to_vec();
+    let app = TestApp::spawn(config).await;
+    let body = json!([{"id": "w1", "site": "YDH", "at": minutes_ago(1), "conveyance": "W", "arrived_at": minutes_ago(30)}]);
+    let (status, _) = app
+        .post(
+            "handovers",
+            Some(TOKEN),
+            "application/json",
+            body.to_string(),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let mut client = app.live(None).await;
+    let wait = |msg: ServerMsg| -> Option<f64> {
+        match msg {
+            ServerMsg::Snapshot { state, .. } => {
+                state.sites["YDH"].handovers.as_ref()?.longest_wait_minutes
+            }
+            ServerMsg::Delta { changes, .. } => changes.into_iter().find_map(|c| match c {
+                Change::Measures { handovers, .. } => handovers?.longest_wait_minutes,
+                _ => None,
+            }),
+            ServerMsg::Heartbeat { .. } => None,
+        }
+    };
+    let first = wait(client.next_change().await).expect("a wait in the snapshot");
+    let later = wait(client.next_change().await).expect("a refreshed wait");
+    assert!(later > first, "{first} then {later}");
     app.stop().await;
 }

@@ -3,6 +3,7 @@
 use crate::config::{Config, ProducerConfig};
 use crate::feeds::auth::Producers;
 use crate::live::hub::Hub;
+use crate::state::Projection;
 use crate::store::Store;
 use crate::{feeds, live, reference, sim, state};
 use anyhow::Context;
@@ -26,8 +27,9 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub hub: Arc<Hub>,
     pub producers: Arc<Producers>,
-    /// Held from commit to publish so live `seq` follows commit order.
-    pub ingest_order: Arc<tokio::sync::Mutex<()>>,
+    /// Conveyances and patients kept to derive measures. Its lock is held from commit to
+    /// publish, so live `seq` follows commit order.
+    pub projection: Arc<tokio::sync::Mutex<Projection>>,
 }
 
 /// Every route of the server.
@@ -68,7 +70,7 @@ impl Application {
             .await
             .with_context(|| format!("opening the database {}", config.database.url))?;
         let rows = store.current_state().await?;
-        let live_state = state::project(&rows)?;
+        let (live_state, projection) = state::project(&rows, chrono::Utc::now())?;
         tracing::info!(
             sites = reference.sites.len(),
             state_rows = rows.len(),
@@ -100,8 +102,9 @@ impl Application {
             store,
             hub,
             producers: Arc::new(producers),
-            ingest_order: Arc::new(tokio::sync::Mutex::new(())),
+            projection: Arc::new(tokio::sync::Mutex::new(projection)),
         };
+        tokio::spawn(refresh_measures(state.clone()));
         if let Some(token) = sim_token {
             let base = format!("http://{}", loopback(addr));
             tokio::spawn(sim::run(
@@ -147,6 +150,23 @@ impl Application {
             })
             .await?;
         Ok(())
+    }
+}
+
+/// Measures such as the longest wait and hours lost grow with the clock, not only with
+/// data: recompute and publish them every minute until shutdown.
+async fn refresh_measures(app: AppState) {
+    let period = std::time::Duration::from_secs(app.config.live.measures_refresh_seconds.max(1));
+    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    let mut closed = app.hub.closed();
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = closed.wait_for(|c| *c) => break,
+        }
+        let mut projection = app.projection.lock().await;
+        let changes = projection.refresh(chrono::Utc::now());
+        app.hub.publish(changes);
     }
 }
 

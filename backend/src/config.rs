@@ -85,6 +85,8 @@ pub struct LiveConfig {
     pub replay_deltas: usize,
     /// How many messages may wait for one slow client before it is skipped to a snapshot.
     pub session_queue: usize,
+    /// Seconds between recomputations of time-dependent measures (waits, hours lost).
+    pub measures_refresh_seconds: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -154,6 +156,7 @@ impl Default for Config {
                 heartbeat_seconds: 5,
                 replay_deltas: 4096,
                 session_queue: 1024,
+                measures_refresh_seconds: 60,
             },
             simulator: SimulatorConfig {
                 enabled: false,

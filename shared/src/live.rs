@@ -9,6 +9,7 @@ use crate::beds::{BedsRecord, SiteBeds};
 use crate::community::CommunityRecord;
 use crate::ed::EdRecord;
 use crate::feed::Feed;
+use crate::measures::{DelayMeasures, HandoverMeasures};
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -30,6 +31,12 @@ pub struct SiteState {
     /// The emergency department's latest snapshot.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ed: Option<EdRecord>,
+    /// Ambulance handovers, derived on the server from every conveyance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handovers: Option<HandoverMeasures>,
+    /// Patients with no criteria to reside, derived on the server from the delay list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delays: Option<DelayMeasures>,
     /// For each feed the site has sent, the latest `at` among its current records: how
     /// old the site's figures from that feed are (DESIGN §5).
     #[serde(default)]
@@ -53,6 +60,13 @@ pub enum Change {
         feed: Feed,
         at: DateTime<FixedOffset>,
     },
+    /// A site's derived handover and delay measures are now these (recomputed on every
+    /// change and as time passes).
+    Measures {
+        site: String,
+        handovers: Option<HandoverMeasures>,
+        delays: Option<DelayMeasures>,
+    },
 }
 
 impl LiveState {
@@ -70,6 +84,15 @@ impl LiveState {
             }
             Change::Seen { site, feed, at } => {
                 self.site_mut(site, *feed, *at);
+            }
+            Change::Measures {
+                site,
+                handovers,
+                delays,
+            } => {
+                let site = self.sites.entry(site.clone()).or_default();
+                site.handovers = handovers.clone();
+                site.delays = delays.clone();
             }
         }
     }

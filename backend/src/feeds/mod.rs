@@ -16,6 +16,7 @@ pub mod fields;
 pub mod handovers;
 
 use crate::app::AppState;
+use crate::state::Record;
 use crate::store::{Batch, Commit, NewRecord, StoreError};
 use auth::Producer;
 use axum::body::Bytes;
@@ -28,12 +29,7 @@ use body::RawRecord;
 use chrono::{DateTime, FixedOffset, Utc};
 use error::{IngestError, RecordError};
 use fields::Fields;
-use levels_shared::beds::BedsRecord;
-use levels_shared::community::CommunityRecord;
-use levels_shared::discharge::DelayRecord;
-use levels_shared::ed::EdRecord;
 use levels_shared::feed::Feed;
-use levels_shared::handovers::HandoverRecord;
 use levels_shared::live::Change;
 use levels_shared::reference::ReferenceData;
 use serde::{Deserialize, Serialize};
@@ -67,89 +63,47 @@ pub struct RecordContext<'a> {
     pub max_future_seconds: i64,
 }
 
-/// A valid record of any feed.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Record {
-    Beds(BedsRecord),
-    Handover(HandoverRecord),
-    Delay(DelayRecord),
-    Community(CommunityRecord),
-    Ed(EdRecord),
-}
-
-impl Record {
-    fn site(&self) -> &str {
-        match self {
-            Record::Beds(r) => &r.site,
-            Record::Handover(r) => &r.site,
-            Record::Delay(r) => &r.site,
-            Record::Community(r) => &r.site,
-            Record::Ed(r) => &r.site,
-        }
-    }
-
-    /// The canonical form the store keeps. The entity is what later records of the same
-    /// feed update: a bed pool, a conveyance, a patient, a team, or the site's one ED.
-    fn to_new_record(&self) -> NewRecord {
-        let (record_id, site, entity, at, body) = match self {
-            Record::Beds(r) => (
-                &r.id,
-                &r.site,
-                r.pool.code(),
-                r.at,
-                serde_json::to_string(r),
-            ),
-            Record::Handover(r) => (
-                &r.id,
-                &r.site,
-                r.conveyance.as_str(),
-                r.at,
-                serde_json::to_string(r),
-            ),
-            Record::Delay(r) => (
-                &r.id,
-                &r.site,
-                r.patient.as_str(),
-                r.at,
-                serde_json::to_string(r),
-            ),
-            Record::Community(r) => (
-                &r.id,
-                &r.site,
-                r.team.as_str(),
-                r.at,
-                serde_json::to_string(r),
-            ),
-            Record::Ed(r) => (&r.id, &r.site, "ed", r.at, serde_json::to_string(r)),
-        };
-        NewRecord {
-            record_id: record_id.clone(),
-            site: site.clone(),
-            entity: entity.to_owned(),
-            at,
-            // Serialising plain data to a string cannot fail.
-            body: body.unwrap_or_default(),
-        }
-    }
-
-    /// What an applied record changes in the live state. Patient- and conveyance-level
-    /// records are not streamed: only that the feed has reported, and (later) measures.
-    fn into_change(self) -> Change {
-        match self {
-            Record::Beds(record) => Change::Beds { record },
-            Record::Ed(record) => Change::Ed { record },
-            Record::Community(record) => Change::Community { record },
-            Record::Handover(r) => Change::Seen {
-                site: r.site,
-                feed: Feed::Handovers,
-                at: r.at,
-            },
-            Record::Delay(r) => Change::Seen {
-                site: r.site,
-                feed: Feed::DischargeDelays,
-                at: r.at,
-            },
-        }
+/// The canonical form the store keeps. The entity is what later records of the same feed
+/// update: a bed pool, a conveyance, a patient, a team, or the site's one ED.
+fn canonical(record: &Record) -> NewRecord {
+    let (record_id, site, entity, at, body) = match record {
+        Record::Beds(r) => (
+            &r.id,
+            &r.site,
+            r.pool.code(),
+            r.at,
+            serde_json::to_string(r),
+        ),
+        Record::Handover(r) => (
+            &r.id,
+            &r.site,
+            r.conveyance.as_str(),
+            r.at,
+            serde_json::to_string(r),
+        ),
+        Record::Delay(r) => (
+            &r.id,
+            &r.site,
+            r.patient.as_str(),
+            r.at,
+            serde_json::to_string(r),
+        ),
+        Record::Community(r) => (
+            &r.id,
+            &r.site,
+            r.team.as_str(),
+            r.at,
+            serde_json::to_string(r),
+        ),
+        Record::Ed(r) => (&r.id, &r.site, "ed", r.at, serde_json::to_string(r)),
+    };
+    NewRecord {
+        record_id: record_id.clone(),
+        site: site.clone(),
+        entity: entity.to_owned(),
+        at,
+        // Serialising plain data to a string cannot fail.
+        body: body.unwrap_or_default(),
     }
 }
 
@@ -262,7 +216,7 @@ async fn ingest(
         producer: producer.name.clone(),
         feed,
         received_at: now,
-        records: records.iter().map(Record::to_new_record).collect(),
+        records: records.iter().map(canonical).collect(),
     };
     let ids: Vec<String> = batch.records.iter().map(|r| r.record_id.clone()).collect();
     // A producer hanging up drops this handler; the commit and the publish run in a task
@@ -307,16 +261,14 @@ async fn commit_and_publish(
     records: Vec<Record>,
 ) -> Result<(Commit, u64), StoreError> {
     // One batch at a time from commit to publish, so live sequence numbers follow the
-    // order in which batches became durable.
-    let _order = app.ingest_order.lock().await;
+    // order in which batches became durable, and the projection sees them in that order.
+    let mut projection = app.projection.lock().await;
     let commit = app.store.commit(&batch).await?;
     let changes: Vec<Change> = match &commit {
         Commit::Committed { applied, .. } => {
             let mut records: Vec<Option<Record>> = records.into_iter().map(Some).collect();
-            applied
-                .iter()
-                .filter_map(|&i| records[i].take().map(Record::into_change))
-                .collect()
+            let applied = applied.iter().filter_map(|&i| records[i].take()).collect();
+            projection.apply(applied, Utc::now())
         }
         Commit::Conflicts(_) => Vec::new(),
     };
@@ -404,6 +356,7 @@ mod tests {
     //! Every rule of the beds contract, one record at a time.
     use super::*;
     use body::Format;
+    use levels_shared::beds::BedsRecord;
     use serde_json::{json, Value};
 
     fn valid() -> Value {

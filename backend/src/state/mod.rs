@@ -9,41 +9,180 @@ pub mod delays;
 pub mod handovers;
 
 use crate::store::{StateRow, StoreError};
-use levels_shared::discharge::DelayRecord;
+use chrono::{DateTime, Utc};
+use levels_shared::beds::{BedPool, BedsRecord};
+use levels_shared::community::CommunityRecord;
+use levels_shared::discharge::{DelayRecord, DelayStatus};
+use levels_shared::ed::EdRecord;
 use levels_shared::feed::Feed;
 use levels_shared::handovers::HandoverRecord;
 use levels_shared::live::{Change, LiveState};
+use std::collections::{BTreeMap, BTreeSet};
 
-/// Rebuilds the live state from current-state rows.
-pub fn project(rows: &[StateRow]) -> Result<LiveState, StoreError> {
-    let mut state = LiveState::default();
-    for row in rows {
-        let change = match row.feed {
-            Feed::Beds => serde_json::from_str(&row.body).map(|record| Change::Beds { record }),
-            Feed::Ed => serde_json::from_str(&row.body).map(|record| Change::Ed { record }),
-            Feed::Community => {
-                serde_json::from_str(&row.body).map(|record| Change::Community { record })
-            }
-            Feed::Handovers => {
-                serde_json::from_str::<HandoverRecord>(&row.body).map(|r| Change::Seen {
-                    site: r.site,
-                    feed: Feed::Handovers,
-                    at: r.at,
-                })
-            }
-            Feed::DischargeDelays => {
-                serde_json::from_str::<DelayRecord>(&row.body).map(|r| Change::Seen {
-                    site: r.site,
-                    feed: Feed::DischargeDelays,
-                    at: r.at,
-                })
-            }
+/// A valid, accepted record of any feed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Record {
+    Beds(BedsRecord),
+    Handover(HandoverRecord),
+    Delay(DelayRecord),
+    Community(CommunityRecord),
+    Ed(EdRecord),
+}
+
+impl Record {
+    pub fn site(&self) -> &str {
+        match self {
+            Record::Beds(r) => &r.site,
+            Record::Handover(r) => &r.site,
+            Record::Delay(r) => &r.site,
+            Record::Community(r) => &r.site,
+            Record::Ed(r) => &r.site,
         }
-        .map_err(|e| StoreError::Corrupt {
-            event_id: 0,
-            message: format!("{} state row: {e}", row.feed),
-        })?;
+    }
+
+    /// Reads a stored record of `feed` back from its canonical JSON.
+    pub fn parse(feed: Feed, body: &str) -> Result<Record, serde_json::Error> {
+        Ok(match feed {
+            Feed::Beds => Record::Beds(serde_json::from_str(body)?),
+            Feed::Handovers => Record::Handover(serde_json::from_str(body)?),
+            Feed::DischargeDelays => Record::Delay(serde_json::from_str(body)?),
+            Feed::Community => Record::Community(serde_json::from_str(body)?),
+            Feed::Ed => Record::Ed(serde_json::from_str(body)?),
+        })
+    }
+}
+
+/// What the server keeps beyond the live state: every conveyance and every patient on the
+/// list, from which the streamed measures are derived, and each site's occupied G&A beds
+/// (for the share of them delayed patients hold). Records never leave the server.
+#[derive(Debug, Default)]
+pub struct Projection {
+    handovers: BTreeMap<String, BTreeMap<String, HandoverRecord>>,
+    delays: BTreeMap<String, BTreeMap<String, DelayRecord>>,
+    ga_occupied: BTreeMap<String, BTreeMap<BedPool, u32>>,
+}
+
+impl Projection {
+    /// Takes records that became current (in commit order) and returns the live changes:
+    /// each streamable record, freshness for the others, and fresh measures for every
+    /// site whose measures they can move.
+    pub fn apply(&mut self, records: Vec<Record>, now: DateTime<Utc>) -> Vec<Change> {
+        let mut touched = BTreeSet::new();
+        let mut changes = Vec::with_capacity(records.len() + 1);
+        for record in records {
+            // Measures read handovers, delays and occupied G&A beds; nothing else moves them.
+            if matches!(
+                record,
+                Record::Beds(_) | Record::Handover(_) | Record::Delay(_)
+            ) {
+                touched.insert(record.site().to_owned());
+            }
+            changes.push(match record {
+                Record::Beds(record) => {
+                    let pools = self.ga_occupied.entry(record.site.clone()).or_default();
+                    if record.pool.is_general_and_acute() {
+                        pools.insert(record.pool, record.occupied);
+                    }
+                    Change::Beds { record }
+                }
+                Record::Ed(record) => Change::Ed { record },
+                Record::Community(record) => Change::Community { record },
+                Record::Handover(r) => {
+                    let seen = Change::Seen {
+                        site: r.site.clone(),
+                        feed: Feed::Handovers,
+                        at: r.at,
+                    };
+                    self.handovers
+                        .entry(r.site.clone())
+                        .or_default()
+                        .insert(r.conveyance.clone(), r);
+                    seen
+                }
+                Record::Delay(mut r) => {
+                    let seen = Change::Seen {
+                        site: r.site.clone(),
+                        feed: Feed::DischargeDelays,
+                        at: r.at,
+                    };
+                    // Only direct care may see an NHS number; measures never need it.
+                    r.nhs_number = None;
+                    self.delays
+                        .entry(r.site.clone())
+                        .or_default()
+                        .insert(r.patient.clone(), r);
+                    seen
+                }
+            });
+        }
+        changes.extend(touched.iter().filter_map(|site| self.measures(site, now)));
+        changes
+    }
+
+    /// Measures of every site with handovers or delays, as of `now`, after forgetting
+    /// records too old to count in any of them (handed over before yesterday; off the list
+    /// before this week).
+    pub fn refresh(&mut self, now: DateTime<Utc>) -> Vec<Change> {
+        let yesterday = calendar::day_start(calendar::day_start(now) - chrono::Duration::hours(1));
+        let week = calendar::week_start(now);
+        for conveyances in self.handovers.values_mut() {
+            conveyances.retain(|_, r| {
+                r.handed_over_at
+                    .is_none_or(|t| t.with_timezone(&Utc) >= yesterday)
+            });
+        }
+        for patients in self.delays.values_mut() {
+            patients.retain(|_, r| {
+                r.status == DelayStatus::Delayed
+                    || r.discharged_at.unwrap_or(r.at).with_timezone(&Utc) >= week
+            });
+        }
+        let sites: BTreeSet<String> = self
+            .handovers
+            .keys()
+            .chain(self.delays.keys())
+            .cloned()
+            .collect();
+        sites
+            .iter()
+            .filter_map(|site| self.measures(site, now))
+            .collect()
+    }
+
+    /// The site's measures, or `None` when it has sent neither handovers nor delays.
+    fn measures(&self, site: &str, now: DateTime<Utc>) -> Option<Change> {
+        let conveyances = self.handovers.get(site);
+        let patients = self.delays.get(site);
+        if conveyances.is_none() && patients.is_none() {
+            return None;
+        }
+        let ga_occupied = self.ga_occupied.get(site).map(|pools| pools.values().sum());
+        Some(Change::Measures {
+            site: site.to_owned(),
+            handovers: conveyances.map(|c| handovers::measure(c.values(), now)),
+            delays: patients.map(|p| delays::measure(p.values(), now, ga_occupied)),
+        })
+    }
+}
+
+/// Rebuilds the live state and the projection from current-state rows.
+pub fn project(
+    rows: &[StateRow],
+    now: DateTime<Utc>,
+) -> Result<(LiveState, Projection), StoreError> {
+    let records = rows
+        .iter()
+        .map(|row| {
+            Record::parse(row.feed, &row.body).map_err(|e| StoreError::Corrupt {
+                event_id: 0,
+                message: format!("{} state row: {e}", row.feed),
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut projection = Projection::default();
+    let mut state = LiveState::default();
+    for change in projection.apply(records, now) {
         state.apply(&change);
     }
-    Ok(state)
+    Ok((state, projection))
 }
