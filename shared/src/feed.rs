@@ -1,6 +1,6 @@
 //! The feeds of the contract (DESIGN §4).
 
-use chrono::{DateTime, Duration, FixedOffset, Utc};
+use chrono::Duration;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -58,12 +58,6 @@ impl Feed {
         }
     }
 
-    /// Data observed at `at` is stale at `now` when it is more than twice the expected
-    /// interval old (DESIGN §5): it must then be shown greyed, with its age.
-    pub fn is_stale(self, at: DateTime<FixedOffset>, now: DateTime<Utc>) -> bool {
-        now.signed_duration_since(at) > self.expected_interval() * 2
-    }
-
     /// Parses a feed name as it appears in a URL.
     pub fn parse(name: &str) -> Option<Feed> {
         Feed::ALL.into_iter().find(|f| f.as_str() == name)
@@ -79,18 +73,6 @@ impl fmt::Display for Feed {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn beds_data_is_stale_after_twice_its_fifteen_minute_interval() {
-        let at = DateTime::parse_from_rfc3339("2026-11-25T08:00:00Z").expect("timestamp");
-        let now = |t: &str| {
-            DateTime::parse_from_rfc3339(t)
-                .expect("timestamp")
-                .with_timezone(&Utc)
-        };
-        assert!(!Feed::Beds.is_stale(at, now("2026-11-25T08:30:00Z")));
-        assert!(Feed::Beds.is_stale(at, now("2026-11-25T08:30:01Z")));
-    }
 
     #[test]
     fn feed_names_round_trip() {

@@ -16,6 +16,7 @@ pub mod community;
 pub mod discharge;
 pub mod ed;
 pub mod feed;
+pub mod freshness;
 pub mod handovers;
 pub mod live;
 pub mod measures;

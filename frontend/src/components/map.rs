@@ -131,7 +131,7 @@ pub fn system_map(props: &Props) -> Html {
 
     let markers = reference.sites.iter().zip(&geometry.sites).map(|(site, place)| {
         let totals = props.live.sites.get(&site.code).and_then(|s| beds::headline(&s.beds));
-        let stale = totals.and_then(|t| t.at).is_some_and(|at| Feed::Beds.is_stale(at, props.now));
+        let stale = totals.and_then(|t| t.at).is_some_and(|at| site.is_stale(Feed::Beds, at, props.now));
         let (class, figure) = match totals.and_then(|t| t.occupancy()) {
             Some(o) if !stale => (OccupancyBand::of(o).css_class(), format::percent(o)),
             Some(o) => ("band-stale", format!("{} stale", format::percent(o))),

@@ -29,7 +29,8 @@ pub fn site_tile(props: &Props) -> Html {
         };
     };
     let at = t.at.map(|a| a.with_timezone(&Utc));
-    let stale = t.at.is_some_and(|a| Feed::Beds.is_stale(a, props.now));
+    let stale =
+        t.at.is_some_and(|a| site.is_stale(Feed::Beds, a, props.now));
     let band = t.occupancy().map(OccupancyBand::of);
     let occupancy = t
         .occupancy()

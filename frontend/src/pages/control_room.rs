@@ -34,7 +34,7 @@ pub fn control_room(props: &Props) -> Html {
         .filter(|s| matches!(s.kind, SiteKind::CommunityHospital | SiteKind::MentalHealth | SiteKind::Hospice))
         .map(|site| {
             let totals = props.live.sites.get(&site.code).and_then(|s| beds::headline(&s.beds));
-            let stale = totals.and_then(|t| t.at).is_some_and(|at| Feed::Beds.is_stale(at, props.now));
+            let stale = totals.and_then(|t| t.at).is_some_and(|at| site.is_stale(Feed::Beds, at, props.now));
             let (class, figure, free) = match totals.and_then(|t| t.occupancy().map(|o| (t, o))) {
                 Some((t, o)) => (
                     if stale { "band-stale" } else { OccupancyBand::of(o).css_class() },
