@@ -5,6 +5,7 @@
 //! open above 97% of core beds and close again below 92%, community hospitals run near 90%,
 //! and now and then a ward closes a few beds for infection control.
 
+use super::random::normal;
 use chrono::{DateTime, FixedOffset};
 use levels_shared::beds::{BedPool, BedsRecord};
 use levels_shared::reference::{ReferenceData, Site, SiteKind};
@@ -146,6 +147,18 @@ impl BedModel {
         }
     }
 
+    /// A site's G&A occupancy (0–1), if it has G&A beds.
+    pub fn ga_occupancy(&self, site: &str) -> Option<f64> {
+        let (occupied, open) = self
+            .pools
+            .iter()
+            .filter(|p| p.site == site && p.pool.is_general_and_acute())
+            .fold((0.0, 0u32), |(o, n), p| {
+                (o + p.occupied, n + p.core + p.escalation_open)
+            });
+        (open > 0).then(|| occupied / f64::from(open))
+    }
+
     /// The current state of every pool, as records observed at `at`.
     pub fn records(&self, at: DateTime<FixedOffset>) -> Vec<BedsRecord> {
         self.pools
@@ -171,11 +184,4 @@ impl BedModel {
             })
             .collect()
     }
-}
-
-/// A standard normal variate (Box–Muller).
-fn normal(rng: &mut fastrand::Rng) -> f64 {
-    let u1 = rng.f64().max(f64::MIN_POSITIVE);
-    let u2 = rng.f64();
-    (-2.0 * u1.ln()).sqrt() * (TAU * u2).cos()
 }
