@@ -5,6 +5,7 @@
 
 mod browser;
 mod feeds;
+mod history;
 mod ingest;
 mod live;
 mod restart;

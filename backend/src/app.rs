@@ -5,7 +5,7 @@ use crate::feeds::auth::Producers;
 use crate::live::hub::Hub;
 use crate::state::Projection;
 use crate::store::Store;
-use crate::{feeds, live, reference, sim, state};
+use crate::{feeds, history, live, reference, sim, state};
 use anyhow::Context;
 use axum::extract::State;
 use axum::routing::get;
@@ -41,6 +41,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(feeds::router())
         .merge(live::router())
+        .merge(history::router())
         .route("/api/v1/reference", get(reference_data))
         .route("/healthz", get(|| async { "ok" }))
         .layer(axum::extract::DefaultBodyLimit::max(
@@ -105,6 +106,7 @@ impl Application {
             projection: Arc::new(tokio::sync::Mutex::new(projection)),
         };
         tokio::spawn(refresh_measures(state.clone()));
+        tokio::spawn(history::run(state.clone()));
         if let Some(token) = sim_token {
             let base = format!("http://{}", loopback(addr));
             tokio::spawn(sim::run(

@@ -23,6 +23,7 @@ pub struct Config {
     pub ingest: IngestConfig,
     pub live: LiveConfig,
     pub simulator: SimulatorConfig,
+    pub history: HistoryConfig,
     pub log: LogConfig,
     /// Producers allowed to post feeds, each with its bearer token and scope.
     pub producers: Vec<ProducerConfig>,
@@ -104,6 +105,15 @@ pub struct SimulatorConfig {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct HistoryConfig {
+    /// Width of a history time bucket, in seconds.
+    pub resolution_seconds: u32,
+    /// How many days of history are kept.
+    pub retention_days: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LogConfig {
     /// A `tracing` filter, e.g. `info` or `levels=debug,info`; `RUST_LOG` overrides it.
     pub level: String,
@@ -163,6 +173,10 @@ impl Default for Config {
                 seed: 2026,
                 speed: 60.0,
                 interval_seconds: 5.0,
+            },
+            history: HistoryConfig {
+                resolution_seconds: 300,
+                retention_days: 35,
             },
             log: LogConfig {
                 level: "info".into(),

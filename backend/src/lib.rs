@@ -7,6 +7,7 @@
 //! - [`store`]: the append-only event log and current state, behind the [`store::Store`] trait.
 //! - [`state`]: projections that rebuild the live state from the store.
 //! - [`live`]: the hub (sequence numbers, replay, fan-out) and websocket sessions.
+//! - [`history`]: key measures sampled into time buckets, for trends.
 //! - [`sim`]: the Somerset simulator, a producer that posts through the same HTTP path.
 //! - [`reference`]: sites and map areas loaded from configured files.
 //! - [`app`]: wires it all into one server; [`config`] and [`telemetry`] support it.
@@ -17,6 +18,7 @@
 pub mod app;
 pub mod config;
 pub mod feeds;
+pub mod history;
 pub mod live;
 pub mod reference;
 pub mod sim;

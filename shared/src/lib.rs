@@ -18,6 +18,7 @@ pub mod ed;
 pub mod feed;
 pub mod freshness;
 pub mod handovers;
+pub mod history;
 pub mod live;
 pub mod measures;
 pub mod reference;

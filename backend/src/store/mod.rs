@@ -67,6 +67,14 @@ pub struct StateRow {
     pub body: String,
 }
 
+/// One sampled value of a measure for the history.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    pub entity: String,
+    pub measure: String,
+    pub value: f64,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Commits a batch atomically and durably, or writes nothing.
@@ -75,6 +83,22 @@ pub trait Store: Send + Sync + 'static {
     async fn current_state(&self) -> Result<Vec<StateRow>, StoreError>;
     /// Whether the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
+    /// Records samples for the time bucket starting at `bucket` (replacing any already there).
+    async fn record_history(
+        &self,
+        bucket: DateTime<Utc>,
+        samples: &[Sample],
+    ) -> Result<(), StoreError>;
+    /// One measure of one entity in buckets from `from` to `to` inclusive, oldest first.
+    async fn history(
+        &self,
+        entity: &str,
+        measure: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<(DateTime<Utc>, f64)>, StoreError>;
+    /// Deletes history older than `before`; returns how many values went.
+    async fn prune_history(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
 }
 
 /// Opens the store the URL names and brings its schema up to date.

@@ -1,8 +1,9 @@
 //! The embedded SQLite store: one file, WAL mode, `synchronous = FULL` so that a
 //! committed batch survives a crash or power loss before its 200 goes out.
 
-use super::{Batch, Commit, StateRow, Store, StoreError};
+use super::{Batch, Commit, Sample, StateRow, Store, StoreError};
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use levels_shared::feed::Feed;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
@@ -167,5 +168,89 @@ impl Store for SqliteStore {
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+
+    async fn record_history(
+        &self,
+        bucket: DateTime<Utc>,
+        samples: &[Sample],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for s in samples {
+            sqlx::query(
+                "INSERT INTO history (entity, measure, bucket_ms, value) VALUES (?, ?, ?, ?)
+                 ON CONFLICT (entity, measure, bucket_ms) DO UPDATE SET value = excluded.value",
+            )
+            .bind(&s.entity)
+            .bind(&s.measure)
+            .bind(bucket.timestamp_millis())
+            .bind(s.value)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn history(
+        &self,
+        entity: &str,
+        measure: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<(DateTime<Utc>, f64)>, StoreError> {
+        let rows: Vec<(i64, f64)> = sqlx::query_as(
+            "SELECT bucket_ms, value FROM history
+             WHERE entity = ? AND measure = ? AND bucket_ms BETWEEN ? AND ? ORDER BY bucket_ms",
+        )
+        .bind(entity)
+        .bind(measure)
+        .bind(from.timestamp_millis())
+        .bind(to.timestamp_millis())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(ms, v)| DateTime::from_timestamp_millis(ms).map(|t| (t, v)))
+            .collect())
+    }
+
+    async fn prune_history(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM history WHERE bucket_ms < ?")
+            .bind(before.timestamp_millis())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Duration;
+
+    #[tokio::test]
+    async fn history_is_kept_per_bucket_and_pruned_after_retention() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}", dir.path().join("h.db").display());
+        let store = SqliteStore::open(&url).await.expect("opens");
+        let now = DateTime::parse_from_rfc3339("2026-11-25T09:00:00Z").expect("ts").to_utc();
+        let sample = |v: f64| Sample {
+            entity: "site:MPH".into(),
+            measure: "ga_occupancy".into(),
+            value: v,
+        };
+        let old = now - Duration::days(40);
+        store.record_history(old, &[sample(0.8)]).await.expect("old");
+        store.record_history(now, &[sample(0.9)]).await.expect("now");
+        store.record_history(now, &[sample(0.95)]).await.expect("the same bucket again");
+        let all = store
+            .history("site:MPH", "ga_occupancy", old, now)
+            .await
+            .expect("reads");
+        assert_eq!(all, vec![(old, 0.8), (now, 0.95)]);
+        assert_eq!(store.prune_history(now - Duration::days(35)).await.expect("prunes"), 1);
+        let kept = store.history("site:MPH", "ga_occupancy", old, now).await.expect("reads");
+        assert_eq!(kept, vec![(now, 0.95)]);
     }
 }
