@@ -114,6 +114,10 @@ async fn one_invalid_record_refuses_the_whole_batch_with_every_error_named() {
     .map(|(i, f)| (i, None, f.to_string()))
     .collect();
     assert_eq!(got, expect);
+    assert_eq!(
+        body["error"], "2 records are invalid; nothing from the batch was applied",
+        "records are counted, not errors"
+    );
     let message = |field: &str| {
         body["errors"]
             .as_array()

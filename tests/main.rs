@@ -4,6 +4,7 @@
 //! Chromium against the built dashboard in `dist/`.
 
 mod browser;
+mod docs;
 mod feeds;
 mod history;
 mod ingest;

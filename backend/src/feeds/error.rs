@@ -37,7 +37,7 @@ pub enum IngestError {
     UnsupportedMediaType(String),
     #[error(transparent)]
     Malformed(#[from] SyntaxError),
-    #[error("{} record(s) are invalid; nothing from the batch was applied", .0.len())]
+    #[error("{}; nothing from the batch was applied", invalid_records(.0))]
     Invalid(Vec<RecordError>),
     #[error("could not read the request body: {0}")]
     Body(String),
@@ -45,6 +45,15 @@ pub enum IngestError {
     Store(#[from] StoreError),
     #[error("{0}")]
     Internal(String),
+}
+
+/// "1 record is invalid" / "3 records are invalid", counting records, not errors.
+fn invalid_records(errors: &[RecordError]) -> String {
+    let records: std::collections::BTreeSet<usize> = errors.iter().map(|e| e.index).collect();
+    match records.len() {
+        1 => "1 record is invalid".to_owned(),
+        n => format!("{n} records are invalid"),
+    }
 }
 
 fn feed_names() -> String {

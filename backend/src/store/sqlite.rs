@@ -234,23 +234,43 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let url = format!("sqlite://{}", dir.path().join("h.db").display());
         let store = SqliteStore::open(&url).await.expect("opens");
-        let now = DateTime::parse_from_rfc3339("2026-11-25T09:00:00Z").expect("ts").to_utc();
+        let now = DateTime::parse_from_rfc3339("2026-11-25T09:00:00Z")
+            .expect("ts")
+            .to_utc();
         let sample = |v: f64| Sample {
             entity: "site:MPH".into(),
             measure: "ga_occupancy".into(),
             value: v,
         };
         let old = now - Duration::days(40);
-        store.record_history(old, &[sample(0.8)]).await.expect("old");
-        store.record_history(now, &[sample(0.9)]).await.expect("now");
-        store.record_history(now, &[sample(0.95)]).await.expect("the same bucket again");
+        store
+            .record_history(old, &[sample(0.8)])
+            .await
+            .expect("old");
+        store
+            .record_history(now, &[sample(0.9)])
+            .await
+            .expect("now");
+        store
+            .record_history(now, &[sample(0.95)])
+            .await
+            .expect("the same bucket again");
         let all = store
             .history("site:MPH", "ga_occupancy", old, now)
             .await
             .expect("reads");
         assert_eq!(all, vec![(old, 0.8), (now, 0.95)]);
-        assert_eq!(store.prune_history(now - Duration::days(35)).await.expect("prunes"), 1);
-        let kept = store.history("site:MPH", "ga_occupancy", old, now).await.expect("reads");
+        assert_eq!(
+            store
+                .prune_history(now - Duration::days(35))
+                .await
+                .expect("prunes"),
+            1
+        );
+        let kept = store
+            .history("site:MPH", "ga_occupancy", old, now)
+            .await
+            .expect("reads");
         assert_eq!(kept, vec![(now, 0.95)]);
     }
 }
