@@ -285,3 +285,55 @@ async fn waits_keep_growing_on_screen_while_no_data_arrives() {
     assert!(later > first, "{first} then {later}");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_bad_csv_row_in_any_feed_names_its_record_line_and_field_and_nothing_is_applied() {
+    let (app, _dir) = app().await;
+    let at = minutes_ago(3);
+    let cases = [
+        (
+            "handovers",
+            "id,site,at,conveyance,arrived_at,handed_over_at,category",
+            format!("ok-h,MPH,{at},A1,{at},,C1"),
+            format!("bad-h,MPH,{at},A2,{at},,C9"),
+            "category",
+        ),
+        (
+            "discharge-delays",
+            "id,site,at,patient,ward,admitted_at,ready_at,pathway,reason",
+            format!("ok-d,MPH,{at},P1,W1,2026-11-01T00:00:00Z,2026-11-02T00:00:00Z,P1,p1_start_of_care"),
+            format!("bad-d,MPH,{at},P2,W1,2026-11-01T00:00:00Z,2026-11-02T00:00:00Z,P5,p1_start_of_care"),
+            "pathway",
+        ),
+        (
+            "community",
+            "id,site,at,team,service,caseload,capacity,referrals_waiting",
+            format!("ok-c,SHEP,{at},CN-MENDIP,community_nursing,500,600,3"),
+            format!("bad-c,SHEP,{at},CN-NOWHERE,community_nursing,500,600,3"),
+            "team",
+        ),
+        (
+            "ed",
+            "id,site,at,in_department,over_4h,over_12h,awaiting_admission,attendances_today,within_4h_today",
+            format!("ok-e,MPH,{at},40,10,2,5,60,50"),
+            format!("bad-e,YDH,{at},40,10,2,5,60,61"),
+            "within_4h_today",
+        ),
+    ];
+    for (feed, header, good, bad, field) in cases {
+        let body = format!("{header}\n{good}\n{bad}\n");
+        let (status, answer) = app.post(feed, Some(TOKEN), "text/csv", body).await;
+        assert_eq!(status, 422, "{feed}: {answer}");
+        assert_eq!(answer["errors"][0]["index"], 1, "{feed}");
+        assert_eq!(answer["errors"][0]["line"], 3, "{feed}");
+        assert_eq!(answer["errors"][0]["field"], field, "{feed}");
+    }
+    let state = app.state().await["state"].clone();
+    assert_eq!(
+        state["sites"],
+        json!({}),
+        "no site has anything from the refused batches"
+    );
+    assert_eq!(state["teams"], json!({}));
+    app.stop().await;
+}
