@@ -14,7 +14,7 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 const WIDTH: f64 = 1040.0;
-const HEIGHT: f64 = 760.0;
+const HEIGHT: f64 = 700.0;
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
@@ -61,7 +61,7 @@ fn priority(kind: SiteKind) -> u8 {
 }
 
 fn geometry(reference: &ReferenceData) -> Geometry {
-    let proj = Projection::fit(reference, WIDTH, HEIGHT, 24.0);
+    let proj = Projection::fit(reference, WIDTH, HEIGHT, 16.0);
     let context = reference
         .context
         .iter()

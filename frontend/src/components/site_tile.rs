@@ -1,29 +1,31 @@
 //! A tile for one acute site: G&A occupancy large, then beds open, occupied and available,
-//! and when the figures were observed. Greyed and marked STALE when they are too old.
+//! then ambulances waiting, patients with no criteria to reside and the ED, each with when
+//! it was observed. Every block is greyed and marked stale when its feed is too old.
 
 use crate::format;
 use chrono::{DateTime, Utc};
-use levels_shared::beds::{self, OccupancyBand, SiteBeds};
+use levels_shared::beds::{self, OccupancyBand};
 use levels_shared::feed::Feed;
+use levels_shared::live::SiteState;
 use levels_shared::reference::{Site, SiteKind};
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
     pub site: Site,
-    pub beds: Option<SiteBeds>,
+    pub state: Option<SiteState>,
     pub now: DateTime<Utc>,
 }
 
 #[function_component(SiteTile)]
 pub fn site_tile(props: &Props) -> Html {
     let site = &props.site;
-    let totals = props.beds.as_ref().and_then(beds::headline);
+    let totals = props.state.as_ref().and_then(|s| beds::headline(&s.beds));
     let out_of_county = site.kind == SiteKind::OutOfCountyAcute;
     let Some(t) = totals else {
         return html! {
             <section class={classes!("tile", "tile-empty", out_of_county.then_some("tile-ooc"))} data-tile={site.code.clone()}>
-                <header><h2>{ &site.name }</h2></header>
+                <header><h2 title={site.name.clone()}>{ &site.short_name }</h2></header>
                 <p class="tile-nodata">{ "No bed data received yet" }</p>
             </section>
         };
@@ -38,19 +40,22 @@ pub fn site_tile(props: &Props) -> Html {
         .unwrap_or_else(|| "–".into());
     let updated = at
         .map(|a| {
-            format!(
-                "updated {} · {}",
-                format::clock(&a),
-                format::age(a, props.now)
-            )
+            if stale {
+                format!("beds {}", format::age(a, props.now))
+            } else {
+                format!("beds {}", format::clock(&a))
+            }
         })
         .unwrap_or_default();
     html! {
         <section class={classes!("tile", out_of_county.then_some("tile-ooc"), stale.then_some("stale"))}
             data-tile={site.code.clone()}>
             <header>
-                <h2>{ &site.name }</h2>
-                if out_of_county { <span class="tag">{ "out of county" }</span> }
+                <h2 title={site.name.clone()}>{ &site.short_name }</h2>
+                <span class="tile-updated" title="when the bed figures were observed">
+                    if stale { <strong class="stale-flag">{ "STALE " }</strong> }
+                    { updated }
+                </span>
             </header>
             <div class="tile-main">
                 <div class={classes!("big-figure", band.filter(|_| !stale).map(|b| b.css_class()))}>
@@ -67,10 +72,87 @@ pub fn site_tile(props: &Props) -> Html {
                         if t.closed_ipc > 0 { <dd class="sub">{ format!("{} closed (IPC)", t.closed_ipc) }</dd> }</div>
                 </dl>
             </div>
-            <footer class="tile-updated">
-                if stale { <strong class="stale-flag">{ "STALE " }</strong> }
-                { updated }
-            </footer>
+            { flow(site, props.state.as_ref(), props.now) }
         </section>
     }
+}
+
+/// One block of the flow row: a headline figure and a line of detail.
+fn block(
+    site: &Site,
+    state: &SiteState,
+    feed: Feed,
+    now: DateTime<Utc>,
+    label: &str,
+    figure: String,
+    detail: String,
+) -> Html {
+    let at = state.feeds.get(&feed);
+    let stale = at.is_some_and(|a| site.is_stale(feed, *a, now));
+    let detail = match at {
+        Some(a) if stale => format!("STALE · {}", format::age(a.to_utc(), now)),
+        _ => detail,
+    };
+    html! {
+        <div class={classes!("flow-block", stale.then_some("stale"))} data-flow={feed.as_str()}>
+            <span class="flow-label">{ label }</span>
+            <span class="flow-figure">{ figure }</span>
+            <span class="flow-detail">{ detail }</span>
+        </div>
+    }
+}
+
+/// Ambulances, delayed patients and the ED, for the feeds the site sends.
+fn flow(site: &Site, state: Option<&SiteState>, now: DateTime<Utc>) -> Html {
+    let Some(state) = state else { return html! {} };
+    let mut blocks = Vec::new();
+    if let Some(h) = &state.handovers {
+        let longest = h
+            .longest_wait_minutes
+            .map(|m| format!("longest {m:.0} min"))
+            .unwrap_or_else(|| "none waiting".into());
+        blocks.push(block(
+            site,
+            state,
+            Feed::Handovers,
+            now,
+            "Ambulances waiting",
+            h.queue_now.to_string(),
+            format!("{longest} · {:.0} h lost", h.hours_lost_today),
+        ));
+    }
+    if let Some(d) = &state.delays {
+        let share = d
+            .share_of_occupied_ga
+            .map(|s| format!("{} of G&A · ", format::percent(s)))
+            .unwrap_or_default();
+        blocks.push(block(
+            site,
+            state,
+            Feed::DischargeDelays,
+            now,
+            "No criteria to reside",
+            d.delayed_now.to_string(),
+            format!("{share}{:.0} bed days lost", d.bed_days_lost_today),
+        ));
+    }
+    if let Some(ed) = &state.ed {
+        let four = ed
+            .four_hour_performance()
+            .map(|p| format!("4 h: {}", format::percent(p)))
+            .unwrap_or_default();
+        blocks.push(block(
+            site,
+            state,
+            Feed::Ed,
+            now,
+            "In ED",
+            ed.in_department.to_string(),
+            format!("{four} · {} > 12 h", ed.over_12h),
+        ));
+    }
+    if blocks.is_empty() {
+        return html! {};
+    }
+    html! { <div class="flow">{ for blocks }</div> }
 }

@@ -24,8 +24,8 @@ pub fn control_room(props: &Props) -> Html {
     let reference = &props.reference;
     let tiles = |kind: SiteKind| {
         reference.sites.iter().filter(move |s| s.kind == kind).map(|site| {
-            let beds = props.live.sites.get(&site.code).map(|s| s.beds.clone());
-            html! { <SiteTile key={site.code.clone()} site={site.clone()} beds={beds} now={props.now} /> }
+            let state = props.live.sites.get(&site.code).cloned();
+            html! { <SiteTile key={site.code.clone()} site={site.clone()} state={state} now={props.now} /> }
         })
     };
     let community = reference
@@ -63,13 +63,13 @@ pub fn control_room(props: &Props) -> Html {
                     <span class="legend-item band-stale"><i></i>{ "stale" }</span>
                     <span class="legend-note">{ "■ acute  ● community, mental health, hospice" }</span>
                 </div>
+                <h2 class="panel-title">{ "Community hospitals, mental health and hospices: beds" }</h2>
+                <ul class="minis">{ for community }</ul>
             </section>
             <section class="tiles-panel" aria-label="Acute hospitals">
                 <div class="tiles">{ for tiles(SiteKind::Acute) }</div>
                 <h2 class="panel-title">{ "Out-of-county acute hospitals" }</h2>
                 <div class="tiles tiles-ooc">{ for tiles(SiteKind::OutOfCountyAcute) }</div>
-                <h2 class="panel-title">{ "Community hospitals, mental health and hospices" }</h2>
-                <ul class="minis">{ for community }</ul>
             </section>
         </main>
     }
