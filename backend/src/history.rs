@@ -241,20 +241,7 @@ mod tests {
 
     fn beds(site: &str, occupied: u32, when: &str) -> Change {
         Change::Beds {
-            record: BedsRecord {
-                id: format!("{site}-{when}"),
-                site: site.into(),
-                at: at(when),
-                pool: BedPool::GeneralAcuteAdult,
-                core_open: 500,
-                escalation_open: 0,
-                occupied,
-                closed_ipc: 0,
-                los_7_plus: None,
-                los_14_plus: None,
-                los_21_plus: None,
-                expected_discharges_today: None,
-            },
+            record: BedsRecord::fixture(site, BedPool::GeneralAcuteAdult, 500, occupied, when),
         }
     }
 

@@ -84,6 +84,32 @@ pub struct BedsRecord {
 }
 
 impl BedsRecord {
+    /// A record for `pool` at `site` observed at `at` (RFC 3339), with no optional fields:
+    /// a fixture for tests across the workspace.
+    #[cfg(any(test, feature = "fixtures"))]
+    pub fn fixture(
+        site: &str,
+        pool: BedPool,
+        core_open: u32,
+        occupied: u32,
+        at: &str,
+    ) -> BedsRecord {
+        BedsRecord {
+            id: format!("{site}-{}-{at}-{occupied}", pool.code()),
+            site: site.into(),
+            at: DateTime::parse_from_rfc3339(at).expect("a fixture's timestamp is valid"),
+            pool,
+            core_open,
+            escalation_open: 0,
+            occupied,
+            closed_ipc: 0,
+            los_7_plus: None,
+            los_14_plus: None,
+            los_21_plus: None,
+            expected_discharges_today: None,
+        }
+    }
+
     /// The counts of this one pool.
     pub fn totals(&self) -> BedTotals {
         BedTotals {
@@ -208,18 +234,8 @@ mod tests {
 
     fn pool(pool: BedPool, core: u32, esc: u32, occ: u32, at: &str) -> BedsRecord {
         BedsRecord {
-            id: format!("{}-{at}", pool.code()),
-            site: "MPH".into(),
-            at: DateTime::parse_from_rfc3339(at).expect("test timestamp"),
-            pool,
-            core_open: core,
             escalation_open: esc,
-            occupied: occ,
-            closed_ipc: 0,
-            los_7_plus: None,
-            los_14_plus: None,
-            los_21_plus: None,
-            expected_discharges_today: None,
+            ..BedsRecord::fixture("MPH", pool, core, occ, at)
         }
     }
 

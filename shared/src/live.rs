@@ -175,20 +175,13 @@ mod tests {
     use crate::beds::BedPool;
 
     fn record(occupied: u32) -> BedsRecord {
-        BedsRecord {
-            id: format!("r{occupied}"),
-            site: "YDH".into(),
-            at: DateTime::parse_from_rfc3339("2026-11-25T08:00:00Z").expect("timestamp"),
-            pool: BedPool::GeneralAcuteAdult,
-            core_open: 300,
-            escalation_open: 0,
+        BedsRecord::fixture(
+            "YDH",
+            BedPool::GeneralAcuteAdult,
+            300,
             occupied,
-            closed_ipc: 0,
-            los_7_plus: None,
-            los_14_plus: None,
-            los_21_plus: None,
-            expected_discharges_today: None,
-        }
+            "2026-11-25T08:00:00Z",
+        )
     }
 
     #[test]

@@ -183,20 +183,13 @@ mod tests {
 
     fn change(occupied: u32) -> Change {
         Change::Beds {
-            record: BedsRecord {
-                id: format!("r{occupied}"),
-                site: "MPH".into(),
-                at: chrono::DateTime::parse_from_rfc3339("2026-11-25T08:00:00Z").expect("ts"),
-                pool: BedPool::GeneralAcuteAdult,
-                core_open: 500,
-                escalation_open: 0,
+            record: BedsRecord::fixture(
+                "MPH",
+                BedPool::GeneralAcuteAdult,
+                500,
                 occupied,
-                closed_ipc: 0,
-                los_7_plus: None,
-                los_14_plus: None,
-                los_21_plus: None,
-                expected_discharges_today: None,
-            },
+                "2026-11-25T08:00:00Z",
+            ),
         }
     }
 
