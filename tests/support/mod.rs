@@ -126,16 +126,21 @@ impl TestApp {
         body
     }
 
-    /// The live state as the REST snapshot shows it.
-    pub async fn state(&self) -> Value {
-        self.http
-            .get(self.url("/api/v1/state"))
+    /// `GET path`: the status and the JSON answer.
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let res = self
+            .http
+            .get(self.url(path))
             .send()
             .await
-            .expect("state answers")
-            .json()
-            .await
-            .expect("state is JSON")
+            .expect("the server answers");
+        let status = res.status().as_u16();
+        (status, res.json().await.expect("a JSON answer"))
+    }
+
+    /// The live state as the REST snapshot shows it.
+    pub async fn state(&self) -> Value {
+        self.get("/api/v1/state").await.1
     }
 
     /// Tries to open the live websocket as a page from `origin`; the HTTP status on refusal.
