@@ -17,6 +17,7 @@
 
 pub mod app;
 pub mod config;
+pub mod escalation;
 pub mod feeds;
 pub mod history;
 pub mod live;

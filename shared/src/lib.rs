@@ -15,6 +15,7 @@ pub mod beds;
 pub mod community;
 pub mod discharge;
 pub mod ed;
+pub mod escalation;
 pub mod feed;
 pub mod freshness;
 pub mod handovers;
