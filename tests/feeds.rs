@@ -57,20 +57,28 @@ async fn every_feed_is_accepted_and_shows_in_the_live_state() {
                     Change::Community { record } => format!("community {}", record.team),
                     Change::Beds { .. } => "beds".into(),
                     Change::Measures { site, .. } => format!("measures {site}"),
+                    Change::Opel { site, explanation } => {
+                        format!("opel {site} {:?}", explanation.level)
+                    }
                 }))
             }
             other => panic!("expected a delta, got {other:?}"),
         }
     }
+    // Each batch's delta carries its records, the measures they moved, and the site's
+    // recomputed OPEL level (none yet: too few of the nine inputs have arrived).
     assert_eq!(
         kinds,
         [
             "seen handovers",
             "measures MPH",
+            "opel MPH None",
             "seen discharge-delays",
             "measures YDH",
+            "opel YDH None",
             "community CN-MENDIP",
-            "ed MPH"
+            "ed MPH",
+            "opel MPH None"
         ]
     );
 
@@ -335,5 +343,72 @@ async fn a_bad_csv_row_in_any_feed_names_its_record_line_and_field_and_nothing_i
         "no site has anything from the refused batches"
     );
     assert_eq!(state["teams"], json!({}));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_acute_site_gets_a_calculated_opel_level_with_every_parameter_explained() {
+    let (app, _dir) = app().await;
+    let at = minutes_ago(2);
+    let posts = [
+        (
+            "beds",
+            json!([{"id": "b", "site": "MPH", "at": at, "pool": "general_acute_adult",
+            "core_open": 500, "escalation_open": 20, "occupied": 500}]),
+        ),
+        (
+            "ed",
+            json!([{"id": "e", "site": "MPH", "at": at, "in_department": 100, "over_4h": 50,
+            "over_12h": 6, "awaiting_admission": 20, "attendances_today": 100, "within_4h_today": 65,
+            "majors_resus_spaces": 20, "majors_resus_occupied": 22, "median_minutes_to_treatment": 100,
+            "referred_to_service": 25}]),
+        ),
+        (
+            "handovers",
+            json!([{"id": "h", "site": "MPH", "at": minutes_ago(3), "conveyance": "C",
+            "arrived_at": minutes_ago(48), "handed_over_at": minutes_ago(3)}]),
+        ),
+        (
+            "discharge-delays",
+            json!([{"id": "d", "site": "MPH", "at": at, "patient": "P", "ward": "W",
+            "admitted_at": "2026-11-01T00:00:00Z", "ready_at": "2026-11-20T00:00:00Z", "pathway": "P1",
+            "reason": "p1_start_of_care"}]),
+        ),
+    ];
+    for (feed, body) in &posts {
+        post_ok(&app, feed, body).await;
+    }
+    let opel = app.state().await["state"]["sites"]["MPH"]["opel"].clone();
+    // Eight parameters in band 3 and the no-criteria-to-reside share (1 of 500) in band 1:
+    // score 25/9 ≈ 2.78, OPEL 3 under the default policy.
+    assert_eq!(opel["level"], 3, "{opel}");
+    assert!((opel["score"].as_f64().expect("score") - 25.0 / 9.0).abs() < 1e-9);
+    assert_eq!(opel["policy_version"], "0.1-placeholder");
+    let bands: Vec<(String, u64)> = opel["parameters"]
+        .as_array()
+        .expect("parameters")
+        .iter()
+        .map(|p| {
+            (
+                p["key"].as_str().unwrap_or("").to_owned(),
+                p["band"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, u64)> = [
+        ("handover_mean", 3),
+        ("ed_4h", 3),
+        ("majors_resus", 3),
+        ("time_to_treatment", 3),
+        ("ed_12h", 3),
+        ("ed_referred", 3),
+        ("ga_occupancy", 3),
+        ("escalation_beds", 3),
+        ("nctr", 1),
+    ]
+    .into_iter()
+    .map(|(k, b)| (k.to_owned(), b))
+    .collect();
+    assert_eq!(bands, expected);
     app.stop().await;
 }

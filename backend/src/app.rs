@@ -1,11 +1,12 @@
 //! Assembles the server: store, reference data, live hub, routes and the simulator.
 
 use crate::config::{Config, ProducerConfig};
+use crate::escalation::policy::Policy;
 use crate::feeds::auth::Producers;
 use crate::live::hub::Hub;
 use crate::state::Projection;
 use crate::store::Store;
-use crate::{feeds, history, live, reference, sim, state};
+use crate::{escalation, feeds, history, live, reference, sim, state};
 use anyhow::Context;
 use axum::extract::State;
 use axum::routing::get;
@@ -71,7 +72,15 @@ impl Application {
             .await
             .with_context(|| format!("opening the database {}", config.database.url))?;
         let rows = store.current_state().await?;
-        let (live_state, projection) = state::project(&rows, chrono::Utc::now())?;
+        let policy = Policy::load(&config.escalation.policy, &escalation::ACUTE_MEASURES)
+            .context("loading the escalation policy")?;
+        tracing::info!(policy = %policy.name, version = %policy.version, "escalation policy loaded");
+        let reference = Arc::new(reference);
+        let escalator = state::Escalation {
+            policy: Arc::new(policy),
+            reference: reference.clone(),
+        };
+        let (live_state, projection) = state::project(&rows, chrono::Utc::now(), Some(escalator))?;
         tracing::info!(
             sites = reference.sites.len(),
             state_rows = rows.len(),
@@ -99,7 +108,7 @@ impl Application {
         ));
         let state = AppState {
             config: Arc::new(config),
-            reference: Arc::new(reference),
+            reference,
             store,
             hub,
             producers: Arc::new(producers),

@@ -24,6 +24,7 @@ pub struct Config {
     pub live: LiveConfig,
     pub simulator: SimulatorConfig,
     pub history: HistoryConfig,
+    pub escalation: EscalationConfig,
     pub log: LogConfig,
     /// Producers allowed to post feeds, each with its bearer token and scope.
     pub producers: Vec<ProducerConfig>,
@@ -105,6 +106,13 @@ pub struct SimulatorConfig {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct EscalationConfig {
+    /// The escalation policy file (see `config/escalation/default.toml`).
+    pub policy: PathBuf,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct HistoryConfig {
     /// Width of a history time bucket, in seconds.
     pub resolution_seconds: u32,
@@ -173,6 +181,9 @@ impl Default for Config {
                 seed: 2026,
                 speed: 60.0,
                 interval_seconds: 5.0,
+            },
+            escalation: EscalationConfig {
+                policy: PathBuf::from("config/escalation/default.toml"),
             },
             history: HistoryConfig {
                 resolution_seconds: 300,

@@ -8,6 +8,7 @@
 use crate::beds::{BedsRecord, SiteBeds};
 use crate::community::CommunityRecord;
 use crate::ed::EdRecord;
+use crate::escalation::Explanation;
 use crate::feed::Feed;
 use crate::measures::{DelayMeasures, HandoverMeasures};
 use chrono::{DateTime, FixedOffset, Utc};
@@ -37,6 +38,9 @@ pub struct SiteState {
     /// Patients with no criteria to reside, derived on the server from the delay list.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delays: Option<DelayMeasures>,
+    /// The OPEL level calculated by the escalation policy, with its explanation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opel: Option<Explanation>,
     /// For each feed the site has sent, the latest `at` among its current records: how
     /// old the site's figures from that feed are (DESIGN §5).
     #[serde(default)]
@@ -67,6 +71,11 @@ pub enum Change {
         handovers: Option<HandoverMeasures>,
         delays: Option<DelayMeasures>,
     },
+    /// A site's calculated OPEL level and its explanation changed.
+    Opel {
+        site: String,
+        explanation: Explanation,
+    },
 }
 
 impl LiveState {
@@ -93,6 +102,9 @@ impl LiveState {
                 let site = self.sites.entry(site.clone()).or_default();
                 site.handovers = handovers.clone();
                 site.delays = delays.clone();
+            }
+            Change::Opel { site, explanation } => {
+                self.sites.entry(site.clone()).or_default().opel = Some(explanation.clone());
             }
         }
     }

@@ -3,8 +3,10 @@
 //!
 //! - [`policy`]: the TOML policy file, its validation and banding rules.
 //! - [`engine`]: a pillar's level and explanation from its inputs.
+//! - [`inputs`]: the measures a policy may name, read from the live state.
 
 pub mod engine;
+pub mod inputs;
 pub mod policy;
 
 /// The measures an acute pillar's parameters may read (DESIGN §6's nine acute parameters).

@@ -8,6 +8,8 @@ pub mod calendar;
 pub mod delays;
 pub mod handovers;
 
+use crate::escalation::policy::{PillarKind, Policy};
+use crate::escalation::{engine, inputs};
 use crate::store::{StateRow, StoreError};
 use chrono::{DateTime, Utc};
 use levels_shared::beds::{BedPool, BedsRecord};
@@ -16,8 +18,11 @@ use levels_shared::discharge::{DelayRecord, DelayStatus};
 use levels_shared::ed::EdRecord;
 use levels_shared::feed::Feed;
 use levels_shared::handovers::HandoverRecord;
+use levels_shared::live::SiteState;
 use levels_shared::live::{Change, LiveState};
+use levels_shared::reference::ReferenceData;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 /// A valid, accepted record of any feed.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,19 +60,77 @@ impl Record {
 /// What the server keeps beyond the live state: every conveyance and every patient on the
 /// list, from which the streamed measures are derived, and each site's occupied G&A beds
 /// (for the share of them delayed patients hold). Records never leave the server.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Projection {
     handovers: BTreeMap<String, BTreeMap<String, HandoverRecord>>,
     delays: BTreeMap<String, BTreeMap<String, DelayRecord>>,
     ga_occupied: BTreeMap<String, BTreeMap<BedPool, u32>>,
+    /// The live state as published, which escalation reads its inputs from.
+    live: LiveState,
+    escalation: Option<Escalation>,
+}
+
+/// What computing OPEL levels needs: the policy, and which sites are acute.
+pub struct Escalation {
+    pub policy: Arc<Policy>,
+    pub reference: Arc<ReferenceData>,
 }
 
 impl Projection {
+    pub fn new(escalation: Option<Escalation>) -> Projection {
+        Projection {
+            escalation,
+            ..Projection::default()
+        }
+    }
+
+    /// The live state this projection has published.
+    pub fn live(&self) -> &LiveState {
+        &self.live
+    }
+
+    /// Mirrors `changes` and appends the OPEL changes they cause at `sites`.
+    fn publish_with_escalation(
+        &mut self,
+        mut changes: Vec<Change>,
+        sites: &BTreeSet<String>,
+        now: DateTime<Utc>,
+    ) -> Vec<Change> {
+        for change in &changes {
+            self.live.apply(change);
+        }
+        let Some(esc) = &self.escalation else {
+            return changes;
+        };
+        let Some(pillar) = esc.policy.pillar(PillarKind::Acute) else {
+            return changes;
+        };
+        for code in sites {
+            let Some(site) = esc.reference.site(code).filter(|s| s.kind.is_acute()) else {
+                continue;
+            };
+            let empty = SiteState::default();
+            let state = self.live.sites.get(code).unwrap_or(&empty);
+            let explanation =
+                engine::evaluate(&esc.policy, pillar, |m| inputs::acute(m, site, state, now));
+            if state.opel.as_ref() != Some(&explanation) {
+                let change = Change::Opel {
+                    site: code.clone(),
+                    explanation,
+                };
+                self.live.apply(&change);
+                changes.push(change);
+            }
+        }
+        changes
+    }
+
     /// Takes records that became current (in commit order) and returns the live changes:
     /// each streamable record, freshness for the others, and fresh measures for every
     /// site whose measures they can move.
     pub fn apply(&mut self, records: Vec<Record>, now: DateTime<Utc>) -> Vec<Change> {
         let mut touched = BTreeSet::new();
+        let sites: BTreeSet<String> = records.iter().map(|r| r.site().to_owned()).collect();
         let mut changes = Vec::with_capacity(records.len() + 1);
         for record in records {
             // Measures read handovers, delays and occupied G&A beds; nothing else moves them.
@@ -116,7 +179,7 @@ impl Projection {
             });
         }
         changes.extend(touched.iter().filter_map(|site| self.measures(site, now)));
-        changes
+        self.publish_with_escalation(changes, &sites, now)
     }
 
     /// Measures of every site with handovers or delays, as of `now`, after forgetting
@@ -137,16 +200,19 @@ impl Projection {
                     || r.discharged_at.unwrap_or(r.at).with_timezone(&Utc) >= week
             });
         }
-        let sites: BTreeSet<String> = self
+        let measured: BTreeSet<String> = self
             .handovers
             .keys()
             .chain(self.delays.keys())
             .cloned()
             .collect();
-        sites
+        let changes = measured
             .iter()
             .filter_map(|site| self.measures(site, now))
-            .collect()
+            .collect();
+        // Inputs turn stale with time alone, so every site's level is looked at again.
+        let all: BTreeSet<String> = self.live.sites.keys().cloned().collect();
+        self.publish_with_escalation(changes, &all, now)
     }
 
     /// The site's measures, or `None` when it has sent neither handovers nor delays.
@@ -169,6 +235,7 @@ impl Projection {
 pub fn project(
     rows: &[StateRow],
     now: DateTime<Utc>,
+    escalation: Option<Escalation>,
 ) -> Result<(LiveState, Projection), StoreError> {
     let records = rows
         .iter()
@@ -179,10 +246,7 @@ pub fn project(
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let mut projection = Projection::default();
-    let mut state = LiveState::default();
-    for change in projection.apply(records, now) {
-        state.apply(&change);
-    }
-    Ok((state, projection))
+    let mut projection = Projection::new(escalation);
+    projection.apply(records, now);
+    Ok((projection.live.clone(), projection))
 }
