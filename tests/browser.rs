@@ -80,6 +80,9 @@ async fn the_control_room_shows_the_map_and_updates_live_and_across_a_restart() 
     assert_eq!(label.as_deref(), Some("98%"));
     let marker_class = mph.attr("class").await.expect("class").unwrap_or_default();
     assert!(marker_class.contains("band-critical"), "{marker_class}");
+    // Beds alone are too few of the policy's inputs: the level is shown as not calculable.
+    let opel = Browser::text(&browser.client, "[data-tile=MPH] .opel").await;
+    assert_eq!(opel.as_deref(), Some("OPEL –"));
     let same_page = browser
         .client
         .execute("return window.__levelsNoReload === true;", vec![])

@@ -43,7 +43,7 @@ pub fn site_tile(props: &Props) -> Html {
             if stale {
                 format!("beds {}", format::age(a, props.now))
             } else {
-                format!("beds {}", format::clock(&a))
+                format::clock(&a)
             }
         })
         .unwrap_or_default();
@@ -51,11 +51,15 @@ pub fn site_tile(props: &Props) -> Html {
         <section class={classes!("tile", out_of_county.then_some("tile-ooc"), stale.then_some("stale"))}
             data-tile={site.code.clone()}>
             <header>
+                { opel_badge(props.state.as_ref()) }
                 <h2 title={site.name.clone()}>{ &site.short_name }</h2>
-                <span class="tile-updated" title="when the bed figures were observed">
-                    if stale { <strong class="stale-flag">{ "STALE " }</strong> }
-                    { updated }
-                </span>
+                // Narrow out-of-county tiles give the time only when it matters: when stale.
+                if !out_of_county || stale {
+                    <span class="tile-updated" title="when the bed figures were observed">
+                        if stale { <strong class="stale-flag">{ "STALE " }</strong> }
+                        { updated }
+                    </span>
+                }
             </header>
             <div class="tile-main">
                 <div class={classes!("big-figure", band.filter(|_| !stale).map(|b| b.css_class()))}>
@@ -75,6 +79,30 @@ pub fn site_tile(props: &Props) -> Html {
             { flow(site, props.state.as_ref(), props.now) }
         </section>
     }
+}
+
+/// The calculated OPEL level, always as text ("OPEL 3"), never colour alone.
+fn opel_badge(state: Option<&SiteState>) -> Html {
+    let Some(e) = state.and_then(|s| s.opel.as_ref()) else {
+        return html! {};
+    };
+    let (class, text) = match e.level {
+        Some(level) => (format!("opel-{level}"), format!("OPEL {level}")),
+        None => ("opel-none".to_string(), "OPEL –".to_string()),
+    };
+    let title = match e.score {
+        Some(score) => format!(
+            "Calculated by {} v{}: score {score:.2}, {:.0}% of inputs usable",
+            e.policy,
+            e.policy_version,
+            e.coverage * 100.0
+        ),
+        None => format!(
+            "Too few usable inputs ({:.0}%) to calculate a level",
+            e.coverage * 100.0
+        ),
+    };
+    html! { <span class={classes!("opel", class)} title={title} data-opel={e.level.map(|l| l.to_string()).unwrap_or_default()}>{ text }</span> }
 }
 
 /// One block of the flow row: a headline figure and a line of detail.
