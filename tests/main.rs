@@ -5,6 +5,7 @@
 
 mod browser;
 mod docs;
+mod escalation;
 mod feeds;
 mod history;
 mod ingest;

@@ -43,6 +43,7 @@ pub fn router(state: AppState) -> Router {
         .merge(feeds::router())
         .merge(live::router())
         .merge(history::router())
+        .merge(escalation::timeline::router())
         .route("/api/v1/reference", get(reference_data))
         .route("/healthz", get(|| async { "ok" }))
         .layer(axum::extract::DefaultBodyLimit::max(
@@ -80,7 +81,9 @@ impl Application {
             policy: Arc::new(policy),
             reference: reference.clone(),
         };
-        let (live_state, projection) = state::project(&rows, chrono::Utc::now(), Some(escalator))?;
+        let (live_state, mut projection) =
+            state::project(&rows, chrono::Utc::now(), Some(escalator))?;
+        escalation::timeline::record(store.as_ref(), projection.take_level_changes()).await?;
         tracing::info!(
             sites = reference.sites.len(),
             state_rows = rows.len(),
@@ -178,6 +181,8 @@ async fn refresh_measures(app: AppState) {
         let mut projection = app.projection.lock().await;
         let changes = projection.refresh(chrono::Utc::now());
         app.hub.publish(changes);
+        escalation::timeline::record_or_log(app.store.as_ref(), projection.take_level_changes())
+            .await;
     }
 }
 

@@ -42,3 +42,15 @@ pub struct Explanation {
     pub coverage: f64,
     pub parameters: Vec<ParameterResult>,
 }
+
+/// A change of level, as the timeline API returns it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LevelChange {
+    /// `site:CODE`.
+    pub entity: String,
+    /// `calculated` (declared levels will be recorded as `declared`).
+    pub kind: String,
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub level: Option<u8>,
+    pub explanation: Explanation,
+}

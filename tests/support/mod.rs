@@ -54,7 +54,7 @@ pub fn test_config(dir: &Path) -> Config {
         sites: sites.iter().map(|s| s.to_string()).collect(),
     };
     cfg.producers = vec![
-        producer("trust-integration", TOKEN, vec![Feed::Beds], &["*"]),
+        producer("trust-integration", TOKEN, Feed::ALL.to_vec(), &["*"]),
         producer("musgrove-only", TOKEN_MPH, vec![Feed::Beds], &["MPH"]),
         producer("no-feeds", TOKEN_NO_FEEDS, vec![], &["*"]),
     ];
@@ -118,6 +118,15 @@ impl TestApp {
     pub async fn post_beds(&self, records: &Value) -> (u16, Value) {
         self.post("beds", Some(TOKEN), "application/json", records.to_string())
             .await
+    }
+
+    /// Posts a JSON batch to `feed` that must be accepted; returns the answer.
+    pub async fn post_ok(&self, feed: &str, records: &Value) -> Value {
+        let (status, body) = self
+            .post(feed, Some(TOKEN), "application/json", records.to_string())
+            .await;
+        assert_eq!(status, 200, "the {feed} batch was refused: {body}");
+        body
     }
 
     /// Posts beds records that must be accepted; returns the answer.

@@ -4,10 +4,12 @@
 //! - [`policy`]: the TOML policy file, its validation and banding rules.
 //! - [`engine`]: a pillar's level and explanation from its inputs.
 //! - [`inputs`]: the measures a policy may name, read from the live state.
+//! - [`timeline`]: level changes kept as history, and `GET /api/v1/levels`.
 
 pub mod engine;
 pub mod inputs;
 pub mod policy;
+pub mod timeline;
 
 /// The measures an acute pillar's parameters may read (DESIGN §6's nine acute parameters).
 pub const ACUTE_MEASURES: [&str; 9] = [

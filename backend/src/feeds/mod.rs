@@ -16,6 +16,7 @@ pub mod fields;
 pub mod handovers;
 
 use crate::app::AppState;
+use crate::escalation::timeline;
 use crate::state::Record;
 use crate::store::{Batch, Commit, NewRecord, StoreError};
 use auth::Producer;
@@ -272,7 +273,9 @@ async fn commit_and_publish(
         }
         Commit::Conflicts(_) => Vec::new(),
     };
-    Ok((commit, app.hub.publish(changes)))
+    let seq = app.hub.publish(changes);
+    timeline::record_or_log(app.store.as_ref(), projection.take_level_changes()).await;
+    Ok((commit, seq))
 }
 
 /// Helpers for the validation tests of every feed.

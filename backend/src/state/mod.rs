@@ -16,6 +16,7 @@ use levels_shared::beds::{BedPool, BedsRecord};
 use levels_shared::community::CommunityRecord;
 use levels_shared::discharge::{DelayRecord, DelayStatus};
 use levels_shared::ed::EdRecord;
+use levels_shared::escalation::LevelChange;
 use levels_shared::feed::Feed;
 use levels_shared::handovers::HandoverRecord;
 use levels_shared::live::SiteState;
@@ -68,6 +69,8 @@ pub struct Projection {
     /// The live state as published, which escalation reads its inputs from.
     live: LiveState,
     escalation: Option<Escalation>,
+    /// Calculated levels that changed since last taken, for the level history.
+    level_changes: Vec<LevelChange>,
 }
 
 /// What computing OPEL levels needs: the policy, and which sites are acute.
@@ -82,6 +85,11 @@ impl Projection {
             escalation,
             ..Projection::default()
         }
+    }
+
+    /// Level changes since the last call, oldest first.
+    pub fn take_level_changes(&mut self) -> Vec<LevelChange> {
+        std::mem::take(&mut self.level_changes)
     }
 
     /// The live state this projection has published.
@@ -113,6 +121,15 @@ impl Projection {
             let state = self.live.sites.get(code).unwrap_or(&empty);
             let explanation =
                 engine::evaluate(&esc.policy, pillar, |m| inputs::acute(m, site, state, now));
+            if state.opel.as_ref().map(|e| e.level) != Some(explanation.level) {
+                self.level_changes.push(LevelChange {
+                    entity: format!("site:{code}"),
+                    kind: "calculated".into(),
+                    at: now,
+                    level: explanation.level,
+                    explanation: explanation.clone(),
+                });
+            }
             if state.opel.as_ref() != Some(&explanation) {
                 let change = Change::Opel {
                     site: code.clone(),

@@ -9,6 +9,7 @@ pub mod sqlite;
 
 use async_trait::async_trait;
 use chrono::{DateTime, FixedOffset, Utc};
+use levels_shared::escalation::LevelChange;
 use levels_shared::feed::Feed;
 use std::sync::Arc;
 
@@ -99,6 +100,17 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<(DateTime<Utc>, f64)>, StoreError>;
     /// Deletes history older than `before`; returns how many values went.
     async fn prune_history(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
+    /// Appends a level change.
+    async fn record_level(&self, change: &LevelChange) -> Result<(), StoreError>;
+    /// The latest recorded level of `entity` and `kind`: `None` if none was ever recorded.
+    async fn last_level(&self, entity: &str, kind: &str) -> Result<Option<Option<u8>>, StoreError>;
+    /// The level changes of `entity` from `from` to `to`, oldest first.
+    async fn levels(
+        &self,
+        entity: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<LevelChange>, StoreError>;
 }
 
 /// Opens the store the URL names and brings its schema up to date.

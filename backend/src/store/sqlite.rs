@@ -4,6 +4,7 @@
 use super::{Batch, Commit, Sample, StateRow, Store, StoreError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use levels_shared::escalation::LevelChange;
 use levels_shared::feed::Feed;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
@@ -213,6 +214,67 @@ impl Store for SqliteStore {
             .into_iter()
             .filter_map(|(ms, v)| DateTime::from_timestamp_millis(ms).map(|t| (t, v)))
             .collect())
+    }
+
+    async fn record_level(&self, change: &LevelChange) -> Result<(), StoreError> {
+        let explanation = serde_json::to_string(&change.explanation).unwrap_or_default();
+        sqlx::query(
+            "INSERT INTO level_changes (entity, kind, at_ms, level, policy_version, explanation)
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&change.entity)
+        .bind(&change.kind)
+        .bind(change.at.timestamp_millis())
+        .bind(change.level.map(i64::from))
+        .bind(&change.explanation.policy_version)
+        .bind(explanation)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn last_level(&self, entity: &str, kind: &str) -> Result<Option<Option<u8>>, StoreError> {
+        let row: Option<(Option<i64>,)> = sqlx::query_as(
+            "SELECT level FROM level_changes WHERE entity = ? AND kind = ? ORDER BY id DESC LIMIT 1",
+        )
+        .bind(entity)
+        .bind(kind)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(level,)| level.and_then(|l| u8::try_from(l).ok())))
+    }
+
+    async fn levels(
+        &self,
+        entity: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<LevelChange>, StoreError> {
+        let rows: Vec<(i64, String, i64, Option<i64>, String)> = sqlx::query_as(
+            "SELECT id, kind, at_ms, level, explanation FROM level_changes
+             WHERE entity = ? AND at_ms BETWEEN ? AND ? ORDER BY at_ms, id",
+        )
+        .bind(entity)
+        .bind(from.timestamp_millis())
+        .bind(to.timestamp_millis())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(id, kind, at_ms, level, explanation)| {
+                Ok(LevelChange {
+                    entity: entity.to_owned(),
+                    kind,
+                    at: DateTime::from_timestamp_millis(at_ms).unwrap_or_default(),
+                    level: level.and_then(|l| u8::try_from(l).ok()),
+                    explanation: serde_json::from_str(&explanation).map_err(|e| {
+                        StoreError::Corrupt {
+                            event_id: id,
+                            message: format!("level change explanation: {e}"),
+                        }
+                    })?,
+                })
+            })
+            .collect()
     }
 
     async fn prune_history(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
