@@ -4,15 +4,10 @@ use levels_shared::live::{Change, ServerMsg};
 use levels_tests::*;
 use serde_json::json;
 
+/// A server whose test token may post every feed.
 async fn app() -> (TestApp, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut config = test_config(dir.path());
-    for producer in &mut config.producers {
-        if producer.token == TOKEN {
-            producer.feeds = levels_shared::feed::Feed::ALL.to_vec();
-        }
-    }
-    (TestApp::spawn(config).await, dir)
+    (TestApp::spawn(test_config(dir.path())).await, dir)
 }
 
 #[tokio::test]
@@ -188,13 +183,6 @@ fn strip(value: serde_json::Value, key: &str) -> serde_json::Value {
     }
 }
 
-async fn post_ok(app: &TestApp, feed: &str, body: &serde_json::Value) {
-    let (status, answer) = app
-        .post(feed, Some(TOKEN), "application/json", body.to_string())
-        .await;
-    assert_eq!(status, 200, "{feed}: {answer}");
-}
-
 #[tokio::test]
 async fn the_same_batches_sent_twice_and_out_of_order_give_the_same_state() {
     let (ordered, _d1) = app().await;
@@ -234,11 +222,11 @@ async fn the_same_batches_sent_twice_and_out_of_order_give_the_same_state() {
         ),
     ];
     for (feed, body) in &batches {
-        post_ok(&ordered, feed, body).await;
+        ordered.post_ok(feed, body).await;
     }
     for i in [3, 1, 2, 0, 3, 1, 0, 2] {
         let (feed, body) = &batches[i];
-        post_ok(&shuffled, feed, body).await;
+        shuffled.post_ok(feed, body).await;
     }
     let (a, b) = (
         timeless(ordered.state().await),
@@ -263,7 +251,6 @@ async fn waits_keep_growing_on_screen_while_no_data_arrives() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut config = test_config(dir.path());
     config.live.measures_refresh_seconds = 1;
-    config.producers[0].feeds = levels_shared::feed::Feed::ALL.to_vec();
     let app = TestApp::spawn(config).await;
     let body = json!([{"id": "w1", "site": "YDH", "at": minutes_ago(1), "conveyance": "W", "arrived_at": minutes_ago(30)}]);
     let (status, _) = app
