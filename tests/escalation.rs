@@ -1,25 +1,19 @@
-//! Calculated OPEL levels: computed from live data with every parameter explained, and
-//! kept as a timeline.
+//! OPEL levels end to end: calculated from live data with every parameter explained,
+//! declared with a reason, alerted on change with action cards, and kept as history.
 
+use levels_shared::live::{Change, ServerMsg};
 use levels_tests::*;
-use serde_json::json;
+use serde_json::{json, Value};
 
 /// Inputs that put eight of Musgrove's nine parameters in band 3 and the share of beds held
 /// by patients with no criteria to reside (1 of 500) in band 1: score 25/9, OPEL 3.
 async fn post_level_3_inputs(app: &TestApp) {
+    post_ed(app, 65, 22, 100.0, 6, 25).await;
     let at = minutes_ago(2);
     app.post_ok(
         "beds",
         &json!([{"id": "b", "site": "MPH", "at": at, "pool": "general_acute_adult",
         "core_open": 500, "escalation_open": 20, "occupied": 500}]),
-    )
-    .await;
-    app.post_ok(
-        "ed",
-        &json!([{"id": "e", "site": "MPH", "at": at, "in_department": 100, "over_4h": 50,
-        "over_12h": 6, "awaiting_admission": 20, "attendances_today": 100, "within_4h_today": 65,
-        "majors_resus_spaces": 20, "majors_resus_occupied": 22, "median_minutes_to_treatment": 100,
-        "referred_to_service": 25}]),
     )
     .await;
     app.post_ok(
@@ -37,12 +31,44 @@ async fn post_level_3_inputs(app: &TestApp) {
     .await;
 }
 
+/// Musgrove's ED: of 100 attendances `within_4h` met 4 hours; 100 in the department with
+/// `majors` of 20 majors and resus spaces occupied, `over_12h` over 12 hours and `referred`
+/// referred and waiting. The id differs with the figures so each is a new record.
+async fn post_ed(
+    app: &TestApp,
+    within_4h: u32,
+    majors: u32,
+    treatment: f64,
+    over_12h: u32,
+    referred: u32,
+) {
+    app.post_ok(
+        "ed",
+        &json!([{"id": format!("e{within_4h}-{majors}-{treatment}-{over_12h}-{referred}"),
+        "site": "MPH", "at": minutes_ago(1), "in_department": 100, "over_4h": 50,
+        "over_12h": over_12h, "awaiting_admission": 20, "attendances_today": 100,
+        "within_4h_today": within_4h, "majors_resus_spaces": 20, "majors_resus_occupied": majors,
+        "median_minutes_to_treatment": treatment, "referred_to_service": referred}]),
+    )
+    .await;
+}
+
+/// Moves Musgrove's five ED parameters from band 3 to band 4: score (3 + 5×4 + 3 + 3 + 1)/9
+/// = 30/9, OPEL 4.
+async fn post_level_4_ed(app: &TestApp) {
+    post_ed(app, 50, 30, 130.0, 12, 35).await;
+}
+
+fn level_of(state: &Value, entity: &str) -> Value {
+    state["state"]["levels"][entity].clone()
+}
+
 #[tokio::test]
 async fn an_acute_site_gets_a_calculated_opel_level_with_every_parameter_explained() {
     let dir = tempfile::tempdir().expect("tempdir");
     let app = TestApp::spawn(test_config(dir.path())).await;
     post_level_3_inputs(&app).await;
-    let opel = app.state().await["state"]["sites"]["MPH"]["opel"].clone();
+    let opel = level_of(&app.state().await, "site:MPH")["calculated"].clone();
     assert_eq!(opel["level"], 3, "{opel}");
     assert!((opel["score"].as_f64().expect("score") - 25.0 / 9.0).abs() < 1e-9);
     assert_eq!(opel["policy_version"], "0.1-placeholder");
@@ -91,6 +117,12 @@ async fn each_change_of_calculated_level_is_kept_once_across_restarts() {
     assert_eq!(status, 200);
     // Not calculable until enough inputs had arrived, then OPEL 3 (no repeats of either).
     assert_eq!(levels(&timeline), [None, Some(3)], "{timeline}");
+    assert!(
+        app.state().await["state"]["alerts"]
+            .as_array()
+            .is_some_and(Vec::is_empty),
+        "a level first becoming known raises no alert"
+    );
     assert_eq!(timeline[1]["kind"], "calculated");
     assert_eq!(
         timeline[1]["explanation"]["parameters"]
@@ -110,4 +142,438 @@ async fn each_change_of_calculated_level_is_kept_once_across_restarts() {
     let (status, _) = app.get("/api/v1/levels").await;
     assert_eq!(status, 400);
     app.stop().await;
+}
+
+/// Alerts raised in the deltas among `msgs`.
+fn alerts_in(msgs: &[ServerMsg]) -> Vec<levels_shared::escalation::Alert> {
+    msgs.iter()
+        .filter_map(|m| match m {
+            ServerMsg::Delta { changes, .. } => Some(changes),
+            _ => None,
+        })
+        .flatten()
+        .filter_map(|c| match c {
+            Change::Alert { alert } => Some(alert.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_change_of_level_alerts_every_screen_once_with_its_action_card() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = TestApp::spawn(test_config(dir.path())).await;
+    post_level_3_inputs(&app).await;
+    let mut screen = app.live(None).await;
+    assert!(matches!(screen.next().await, ServerMsg::Snapshot { .. }));
+
+    post_level_4_ed(&app).await;
+    let alerts = alerts_in(
+        &screen
+            .changes_within(std::time::Duration::from_millis(800))
+            .await,
+    );
+    // Musgrove is the system's only acute site reporting, so the system moves with it.
+    let moved: Vec<(String, Option<u8>, Option<u8>)> = alerts
+        .iter()
+        .map(|a| (a.entity.to_string(), a.from, a.to))
+        .collect();
+    assert_eq!(
+        moved,
+        [
+            ("site:MPH".to_owned(), Some(3), Some(4)),
+            ("system".to_owned(), Some(3), Some(4))
+        ]
+    );
+    assert_eq!(
+        alerts[1].actions[0].text,
+        "ICB executive on-call leads the system response"
+    );
+    let alert = &alerts[0];
+    assert_eq!(
+        (alert.entity.to_string().as_str(), alert.from, alert.to),
+        ("site:MPH", Some(3), Some(4))
+    );
+    assert!(alert.is_escalation());
+    assert_eq!(
+        alert.actions[0].text,
+        "Executive on-call leads; consider declaring a critical incident"
+    );
+    assert_eq!(alert.actions.len(), 4);
+
+    // New figures that keep OPEL 4: the explanation moves, no alert is raised.
+    post_ed(&app, 49, 31, 131.0, 13, 36).await;
+    let msgs = screen
+        .changes_within(std::time::Duration::from_millis(800))
+        .await;
+    assert!(
+        alerts_in(&msgs).is_empty(),
+        "no alert without a change of level"
+    );
+    let explained = msgs.iter().any(|m| {
+        matches!(m, ServerMsg::Delta { changes, .. } if changes.iter().any(|c| matches!(c, Change::Level { entity, .. } if entity.to_string() == "site:MPH")))
+    });
+    assert!(explained, "the changed explanation is streamed");
+
+    // An action is marked done: recorded with who and when, and streamed.
+    let (status, marked) = app
+        .post_json(
+            &format!("/api/v1/alerts/{}/actions/1", alert.id),
+            &json!({"done": true, "actor": "Sam Patel, site manager"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{marked}");
+    assert_eq!(
+        marked["actions"][1]["done"]["actor"],
+        "Sam Patel, site manager"
+    );
+    assert!(marked["actions"][0].get("done").is_none());
+    let msgs = screen
+        .changes_within(std::time::Duration::from_millis(500))
+        .await;
+    let streamed = msgs.iter().any(|m| {
+        matches!(m, ServerMsg::Delta { changes, .. } if changes.iter().any(|c| matches!(c, Change::Action { index: 1, done: Some(_), .. })))
+    });
+    assert!(streamed, "{msgs:?}");
+    let state = app.state().await;
+    assert_eq!(state["state"]["alerts"].as_array().map(Vec::len), Some(2));
+    assert_eq!(state["state"]["alerts"][1]["id"], alert.id, "newest first");
+    assert_eq!(
+        state["state"]["alerts"][1]["actions"][1]["done"]["actor"],
+        "Sam Patel, site manager"
+    );
+    for (path, body, want) in [
+        (
+            "/api/v1/alerts/999/actions/0",
+            json!({"done": true, "actor": "A"}),
+            404,
+        ),
+        (
+            &format!("/api/v1/alerts/{}/actions/9", alert.id) as &str,
+            json!({"done": true, "actor": "A"}),
+            404,
+        ),
+        (
+            &format!("/api/v1/alerts/{}/actions/0", alert.id),
+            json!({"done": true, "actor": " "}),
+            422,
+        ),
+        (
+            &format!("/api/v1/alerts/{}/actions/0", alert.id),
+            json!({"done": "yes", "actor": "A"}),
+            422,
+        ),
+    ] {
+        let (status, answer) = app.post_json(path, &body).await;
+        assert_eq!(status, want, "{path} {body}: {answer}");
+        assert!(answer["error"].is_string(), "{answer}");
+    }
+    app.stop().await;
+
+    // After a restart: the same level raises nothing new, and the alert keeps its action.
+    let app = TestApp::spawn(test_config(dir.path())).await;
+    let (status, alerts) = app.get("/api/v1/alerts").await;
+    assert_eq!(status, 200);
+    assert_eq!(alerts.as_array().map(Vec::len), Some(2), "{alerts}");
+    assert_eq!(
+        alerts[1]["actions"][1]["done"]["actor"],
+        "Sam Patel, site manager"
+    );
+    let state = app.state().await;
+    assert_eq!(state["state"]["alerts"][1]["id"], alert.id);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_declared_level_is_shown_over_the_calculated_one_and_recorded() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = TestApp::spawn(test_config(dir.path())).await;
+    post_level_3_inputs(&app).await;
+    let mut screen = app.live(None).await;
+    screen.next().await;
+
+    let declare = json!({"entity": "site:MPH", "level": 4, "reason": "Critical incident: CT scanner down", "actor": "Alex Hart, site manager"});
+    let (status, answer) = app.post_json("/api/v1/declarations", &declare).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        (
+            answer["declared"]["level"].as_u64(),
+            answer["calculated"].as_u64()
+        ),
+        (Some(4), Some(3))
+    );
+    let msgs = screen
+        .changes_within(std::time::Duration::from_millis(500))
+        .await;
+    let alerts = alerts_in(&msgs);
+    assert_eq!(alerts.len(), 1);
+    assert_eq!((alerts[0].from, alerts[0].to), (None, Some(4)));
+    assert_eq!(
+        alerts[0].reason.as_deref(),
+        Some("Critical incident: CT scanner down")
+    );
+    assert_eq!(alerts[0].actions.len(), 4, "the OPEL 4 acute action card");
+
+    let level = level_of(&app.state().await, "site:MPH");
+    assert_eq!(level["declared"]["level"], 4);
+    assert_eq!(level["declared"]["actor"], "Alex Hart, site manager");
+    assert_eq!(
+        level["calculated"]["level"], 3,
+        "the calculated level is kept beside it"
+    );
+
+    // Declaring the same level again records the new reason but raises no alert.
+    let again = json!({"entity": "site:MPH", "level": 4, "reason": "Still no CT", "actor": "Alex Hart, site manager"});
+    assert_eq!(app.post_json("/api/v1/declarations", &again).await.0, 200);
+    let msgs = screen
+        .changes_within(std::time::Duration::from_millis(500))
+        .await;
+    assert!(alerts_in(&msgs).is_empty());
+
+    // Refusals name what is wrong; nothing is recorded for them.
+    for (body, want, says) in [
+        (
+            json!({"entity": "site:NOPE", "level": 4, "reason": "r", "actor": "a"}),
+            404,
+            "site:NOPE",
+        ),
+        (
+            json!({"entity": "site:SHEP", "level": 4, "reason": "r", "actor": "a"}),
+            404,
+            "site:SHEP",
+        ),
+        (
+            json!({"entity": "ward:7", "level": 4, "reason": "r", "actor": "a"}),
+            422,
+            "ward:7",
+        ),
+        (
+            json!({"entity": "system", "level": 5, "reason": "r", "actor": "a"}),
+            422,
+            "level 5",
+        ),
+        (
+            json!({"entity": "system", "level": 3, "reason": "", "actor": "a"}),
+            422,
+            "reason",
+        ),
+        (
+            json!({"entity": "system", "level": 3, "reason": "r"}),
+            422,
+            "actor",
+        ),
+        (
+            json!({"entity": "system", "level": null, "actor": "a"}),
+            422,
+            "no declared level",
+        ),
+    ] {
+        let (status, answer) = app.post_json("/api/v1/declarations", &body).await;
+        assert_eq!(status, want, "{body}: {answer}");
+        let error = answer["error"].as_str().unwrap_or_default();
+        assert!(error.contains(says), "{body}: {error}");
+    }
+
+    // The declaration survives a restart.
+    app.stop().await;
+    let app = TestApp::spawn(test_config(dir.path())).await;
+    let level = level_of(&app.state().await, "site:MPH");
+    assert_eq!(
+        (
+            level["declared"]["level"].as_u64(),
+            level["declared"]["reason"].as_str()
+        ),
+        (Some(4), Some("Still no CT"))
+    );
+
+    // Withdrawn: the calculated level is shown again, and the whole story is in the timeline.
+    let withdraw =
+        json!({"entity": "site:MPH", "level": null, "reason": "CT back", "actor": "Jo Reed"});
+    let (status, answer) = app.post_json("/api/v1/declarations", &withdraw).await;
+    assert_eq!(status, 200, "{answer}");
+    assert!(level_of(&app.state().await, "site:MPH")
+        .get("declared")
+        .is_none());
+    let (_, declared) = app
+        .get("/api/v1/levels?entity=site:MPH&kind=declared")
+        .await;
+    let story: Vec<(Option<u64>, &str, &str)> = declared
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|c| {
+            (
+                c["level"].as_u64(),
+                c["actor"].as_str().unwrap_or(""),
+                c["reason"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        story,
+        [
+            (
+                Some(4),
+                "Alex Hart, site manager",
+                "Critical incident: CT scanner down"
+            ),
+            (Some(4), "Alex Hart, site manager", "Still no CT"),
+            (None, "Jo Reed", "CT back"),
+        ]
+    );
+    let (status, _) = app.get("/api/v1/levels?entity=site:MPH&kind=guessed").await;
+    assert_eq!(status, 400);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_daily_pattern_shows_each_hour_s_highest_level_for_seven_days() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = TestApp::spawn(test_config(dir.path())).await;
+    post_level_3_inputs(&app).await;
+    let (status, reply) = app.get("/api/v1/levels/daily?entity=site:MPH").await;
+    assert_eq!(status, 200, "{reply}");
+    let days = reply["days"].as_array().expect("days");
+    assert_eq!(days.len(), 7);
+    let today = &days[6];
+    assert_eq!(today["highest"], 3, "{today}");
+    let last_hour = today["hours"].as_array().and_then(|h| h.last()).cloned();
+    assert_eq!(last_hour, Some(json!(3)));
+    assert!(
+        days[0]["hours"]
+            .as_array()
+            .expect("hours")
+            .iter()
+            .all(Value::is_null),
+        "nothing known a week ago"
+    );
+
+    // A declaration shows in the shown pattern, not in the calculated one.
+    let declare = json!({"entity": "site:MPH", "level": 4, "reason": "r", "actor": "a"});
+    assert_eq!(app.post_json("/api/v1/declarations", &declare).await.0, 200);
+    let (_, shown) = app.get("/api/v1/levels/daily?entity=site:MPH&days=1").await;
+    let (_, calculated) = app
+        .get("/api/v1/levels/daily?entity=site:MPH&days=1&kind=calculated")
+        .await;
+    assert_eq!(shown["days"][0]["highest"], 4);
+    assert_eq!(calculated["days"][0]["highest"], 3);
+    for bad in [
+        "entity=site:MPH&days=0",
+        "entity=site:MPH&days=36",
+        "entity=MPH",
+        "days=7",
+    ] {
+        let (status, answer) = app.get(&format!("/api/v1/levels/daily?{bad}")).await;
+        assert_eq!(status, 400, "{bad}: {answer}");
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_changed_policy_file_changes_the_levels_after_a_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = TestApp::spawn(test_config(dir.path())).await;
+    post_level_3_inputs(&app).await;
+    assert_eq!(
+        level_of(&app.state().await, "site:MPH")["calculated"]["level"],
+        3
+    );
+    app.stop().await;
+
+    // OPEL 4 from a score of 2.5 instead of 3.25, under a new version.
+    let shipped = std::fs::read_to_string(workspace_root().join("config/escalation/default.toml"))
+        .expect("the shipped policy");
+    let stricter = shipped
+        .replace("version = \"0.1-placeholder\"", "version = \"0.2-test\"")
+        .replacen(
+            "{ level = 3, from = 2.5 }, { level = 4, from = 3.25 }",
+            "{ level = 3, from = 2.25 }, { level = 4, from = 2.5 }",
+            1,
+        );
+    let path = dir.path().join("stricter.toml");
+    std::fs::write(&path, stricter).expect("write");
+    let mut config = test_config(dir.path());
+    config.escalation.policy = path;
+    let app = TestApp::spawn(config).await;
+    let calculated = level_of(&app.state().await, "site:MPH")["calculated"].clone();
+    assert_eq!(
+        (
+            calculated["level"].as_u64(),
+            calculated["policy_version"].as_str()
+        ),
+        (Some(4), Some("0.2-test"))
+    );
+    let (_, alerts) = app.get("/api/v1/alerts").await;
+    assert_eq!(
+        alerts[0]["to"], 4,
+        "the move to OPEL 4 is alerted: {alerts}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn community_and_system_levels_are_calculated_and_explained() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = TestApp::spawn(test_config(dir.path())).await;
+    post_level_3_inputs(&app).await;
+    let state = app.state().await;
+    // Community: no caseloads yet, so no level, and every parameter says why.
+    let community = level_of(&state, "community")["calculated"].clone();
+    assert!(community["level"].is_null(), "{community}");
+    assert!(community["parameters"]
+        .as_array()
+        .expect("parameters")
+        .iter()
+        .all(|p| p["status"] == "missing"));
+    // System: Musgrove's score 25/9 weighs its 520 open G&A beds; community (300) has no
+    // level and Yeovil no beds yet (so no size). Coverage 520/820 ≥ the policy's 0.6: OPEL 3.
+    let system = level_of(&state, "system")["calculated"].clone();
+    assert_eq!(system["level"], 3, "{system}");
+    let coverage = system["coverage"].as_f64().expect("coverage");
+    assert!((coverage - 520.0 / 820.0).abs() < 1e-9, "{coverage}");
+    assert_eq!(system["parameters"][2]["status"], "missing");
+
+    // Caseloads arrive for every team: the community levels are calculated.
+    let teams: Vec<Value> = reference_teams()
+        .into_iter()
+        .map(|(code, site, service)| json!({"id": format!("c-{code}"), "site": site, "at": minutes_ago(1),
+            "team": code, "service": service, "caseload": 105, "capacity": 100, "referrals_waiting": 6,
+            "visits_planned": 100, "visits_deferred": 6, "unmet_care_hours": 5.0}))
+        .collect();
+    app.post_ok("community", &Value::Array(teams)).await;
+    let state = app.state().await;
+    // Load 1.05 → band 4, referrals 6 per 100 → 3, deferred 6% → 3, unmet 5 per 100 → 3;
+    // community beds not yet reported (coverage 0.8): score 13/4 = 3.25, OPEL 4.
+    for entity in ["community", "community:E07000187"] {
+        let c = level_of(&state, entity)["calculated"].clone();
+        assert_eq!(
+            (c["score"].as_f64(), c["level"].as_u64()),
+            (Some(3.25), Some(4)),
+            "{entity}: {c}"
+        );
+    }
+    let members: Vec<&str> = system["parameters"]
+        .as_array()
+        .expect("members")
+        .iter()
+        .filter_map(|p| p["key"].as_str())
+        .collect();
+    assert_eq!(members, ["site:MPH", "site:YDH", "community"]);
+    app.stop().await;
+}
+
+/// Every team of the reference data: (code, base site, service code).
+fn reference_teams() -> Vec<(String, String, String)> {
+    let text =
+        std::fs::read_to_string(workspace_root().join("data/somerset/teams.json")).expect("teams");
+    let file: Value = serde_json::from_str(&text).expect("json");
+    file["teams"]
+        .as_array()
+        .expect("teams")
+        .iter()
+        .map(|t| {
+            let s = |k: &str| t[k].as_str().unwrap_or_default().to_owned();
+            (s("code"), s("base_site"), s("service"))
+        })
+        .collect()
 }

@@ -28,6 +28,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub hub: Arc<Hub>,
     pub producers: Arc<Producers>,
+    /// The escalation policy: levels, declarations and action cards.
+    pub policy: Arc<Policy>,
     /// Conveyances and patients kept to derive measures. Its lock is held from commit to
     /// publish, so live `seq` follows commit order.
     pub projection: Arc<tokio::sync::Mutex<Projection>>,
@@ -44,6 +46,7 @@ pub fn router(state: AppState) -> Router {
         .merge(live::router())
         .merge(history::router())
         .merge(escalation::timeline::router())
+        .merge(escalation::alerts::router())
         .route("/api/v1/reference", get(reference_data))
         .route("/healthz", get(|| async { "ok" }))
         .layer(axum::extract::DefaultBodyLimit::max(
@@ -73,17 +76,22 @@ impl Application {
             .await
             .with_context(|| format!("opening the database {}", config.database.url))?;
         let rows = store.current_state().await?;
-        let policy = Policy::load(&config.escalation.policy, &escalation::ACUTE_MEASURES)
-            .context("loading the escalation policy")?;
+        let policy = Arc::new(
+            Policy::load(&config.escalation.policy).context("loading the escalation policy")?,
+        );
         tracing::info!(policy = %policy.name, version = %policy.version, "escalation policy loaded");
         let reference = Arc::new(reference);
         let escalator = state::Escalation {
-            policy: Arc::new(policy),
+            policy: policy.clone(),
             reference: reference.clone(),
         };
-        let (live_state, mut projection) =
+        let (mut live_state, mut projection) =
             state::project(&rows, chrono::Utc::now(), Some(escalator))?;
-        escalation::timeline::record(store.as_ref(), projection.take_level_changes()).await?;
+        // Levels recalculated from the stored state: recorded if they moved while we were
+        // down; the alerts that raises are kept with the rest.
+        escalation::alerts::record(store.as_ref(), &policy, projection.take_level_changes())
+            .await?;
+        escalation::alerts::restore(store.as_ref(), &mut live_state).await?;
         tracing::info!(
             sites = reference.sites.len(),
             state_rows = rows.len(),
@@ -114,6 +122,7 @@ impl Application {
             reference,
             store,
             hub,
+            policy,
             producers: Arc::new(producers),
             projection: Arc::new(tokio::sync::Mutex::new(projection)),
         };
@@ -181,8 +190,7 @@ async fn refresh_measures(app: AppState) {
         let mut projection = app.projection.lock().await;
         let changes = projection.refresh(chrono::Utc::now());
         app.hub.publish(changes);
-        escalation::timeline::record_or_log(app.store.as_ref(), projection.take_level_changes())
-            .await;
+        escalation::alerts::record_and_publish(&app, projection.take_level_changes()).await;
     }
 }
 

@@ -6,15 +6,19 @@
 //! - [`feeds`]: `POST /api/v1/feeds/{feed}`: authenticate, parse, validate, commit, publish.
 //! - [`store`]: the append-only event log and current state, behind the [`store::Store`] trait.
 //! - [`state`]: projections that rebuild the live state from the store.
+//! - [`escalation`]: OPEL levels from the live state by a policy file; declarations,
+//!   alerts with action cards, and level history.
 //! - [`live`]: the hub (sequence numbers, replay, fan-out) and websocket sessions.
 //! - [`history`]: key measures sampled into time buckets, for trends.
 //! - [`sim`]: the Somerset simulator, a producer that posts through the same HTTP path.
 //! - [`reference`]: sites and map areas loaded from configured files.
-//! - [`app`]: wires it all into one server; [`config`] and [`telemetry`] support it.
+//! - [`app`]: wires it all into one server; [`config`], [`telemetry`] and [`api_error`]
+//!   support it.
 //!
 //! The views are the Yew app in `frontend/`; the wire types both sides share are in
 //! `levels-shared`.
 
+pub mod api_error;
 pub mod app;
 pub mod config;
 pub mod escalation;

@@ -1,11 +1,13 @@
 //! The app shell: loads reference data, runs the live link and the clock, shows the view.
 
 use crate::components::connection::Connection;
+use crate::components::opel::{AlertStrip, OpelBadge};
 use crate::pages::control_room::ControlRoom;
 use crate::services::{api, live};
 use crate::state::{Dashboard, Link};
 use chrono::Utc;
 use gloo_timers::callback::Interval;
+use levels_shared::escalation::Entity;
 use levels_shared::reference::ReferenceData;
 use std::rc::Rc;
 use yew::prelude::*;
@@ -86,14 +88,25 @@ pub fn app() -> Html {
         }
         _ => html! {},
     };
+    let alerts = match &*reference {
+        Reference::Loaded(r) => html! {
+            <AlertStrip alerts={dashboard.live.alerts.clone()} reference={r.clone()} now={server_now} />
+        },
+        _ => html! {},
+    };
     html! {
         <div class={classes!("app", matches!(dashboard.link, Link::Reconnecting { .. }).then_some("disconnected"))}>
             <header class="top-bar">
                 <h1><span class="brand">{ "LEVELS" }</span>{ format!(" {system} system flow") }</h1>
+                <span class="system-level" data-system-level="">
+                    <span class="system-level-label">{ "System" }</span>
+                    <OpelBadge level={dashboard.live.levels.get(&Entity::System).cloned()} />
+                </span>
                 <span class="clock">{ crate::format::clock_seconds(&*now) }</span>
                 <Connection link={dashboard.link.clone()} last_update={dashboard.last_update} now={*now} />
             </header>
             { lost }
+            { alerts }
             { body }
             <footer class="attribution">{ attribution }</footer>
         </div>

@@ -1,7 +1,63 @@
-//! What an OPEL level was computed from (DESIGN §6): every parameter's value, band, weight
-//! and contribution, and the policy that produced it.
+//! OPEL levels (DESIGN §6): what each level belongs to, what it was computed from (every
+//! parameter's value, band, weight and contribution, and the policy), the level a site
+//! manager declared, and the alerts a change raises with its action card.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// What a level belongs to. On the wire and in URLs: `site:MPH`, `community:mendip`
+/// (one locality's community services), `community` (all of them) and `system`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
+pub enum Entity {
+    Site(String),
+    Locality(String),
+    Community,
+    System,
+}
+
+impl fmt::Display for Entity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Entity::Site(code) => write!(f, "site:{code}"),
+            Entity::Locality(code) => write!(f, "community:{code}"),
+            Entity::Community => f.write_str("community"),
+            Entity::System => f.write_str("system"),
+        }
+    }
+}
+
+impl FromStr for Entity {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Entity, String> {
+        let named = |code: &str| !code.is_empty() && !code.contains(char::is_whitespace);
+        match s.split_once(':') {
+            None if s == "system" => Ok(Entity::System),
+            None if s == "community" => Ok(Entity::Community),
+            Some(("site", code)) if named(code) => Ok(Entity::Site(code.to_owned())),
+            Some(("community", code)) if named(code) => Ok(Entity::Locality(code.to_owned())),
+            _ => Err(format!(
+                "{s:?} is not a level's entity: expected site:CODE, community:LOCALITY, community or system"
+            )),
+        }
+    }
+}
+
+impl From<Entity> for String {
+    fn from(e: Entity) -> String {
+        e.to_string()
+    }
+}
+
+impl TryFrom<String> for Entity {
+    type Error = String;
+    fn try_from(s: String) -> Result<Entity, String> {
+        s.parse()
+    }
+}
 
 /// Whether a parameter's input could be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -14,7 +70,7 @@ pub enum InputStatus {
     Stale,
 }
 
-/// One parameter of a level's explanation.
+/// One parameter of a level's explanation (for the system level, one member pillar).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ParameterResult {
     pub key: String,
@@ -43,14 +99,178 @@ pub struct Explanation {
     pub parameters: Vec<ParameterResult>,
 }
 
-/// A change of level, as the timeline API returns it.
+/// A level a person declared in place of the calculated one, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Declaration {
+    /// OPEL 1–4.
+    pub level: u8,
+    pub reason: String,
+    /// Who declared it (the signed-in user once accounts exist).
+    pub actor: String,
+    pub at: DateTime<Utc>,
+}
+
+/// An entity's level: calculated by the policy, and declared if someone has.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Level {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calculated: Option<Explanation>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub declared: Option<Declaration>,
+}
+
+impl Level {
+    /// The level to show: the declared one while in force, else the calculated one.
+    pub fn shown(&self) -> Option<u8> {
+        match &self.declared {
+            Some(d) => Some(d.level),
+            None => self.calculated.as_ref().and_then(|e| e.level),
+        }
+    }
+
+    pub fn calculated_level(&self) -> Option<u8> {
+        self.calculated.as_ref().and_then(|e| e.level)
+    }
+}
+
+/// Which of an entity's levels changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LevelKind {
+    Calculated,
+    Declared,
+}
+
+impl LevelKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            LevelKind::Calculated => "calculated",
+            LevelKind::Declared => "declared",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<LevelKind> {
+        [LevelKind::Calculated, LevelKind::Declared]
+            .into_iter()
+            .find(|k| k.code() == code)
+    }
+}
+
+/// A change of level, as stored and as the timeline API returns it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LevelChange {
-    /// `site:CODE`.
-    pub entity: String,
-    /// `calculated` (declared levels will be recorded as `declared`).
-    pub kind: String,
-    pub at: chrono::DateTime<chrono::Utc>,
+    pub entity: Entity,
+    pub kind: LevelKind,
+    pub at: DateTime<Utc>,
+    /// The new level; `None`: not calculable (calculated) or withdrawn (declared).
     pub level: Option<u8>,
-    pub explanation: Explanation,
+    /// Calculated levels: what produced it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<Explanation>,
+    /// Declared levels: who and why (when withdrawn, who withdrew it and why).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// Who marked an action done, and when.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Done {
+    pub actor: String,
+    pub at: DateTime<Utc>,
+}
+
+/// One line of an action card.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Action {
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub done: Option<Done>,
+}
+
+/// A change of an entity's calculated or declared level, raised to every screen with the
+/// action card for the level it moved to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    pub id: i64,
+    pub entity: Entity,
+    pub kind: LevelKind,
+    pub at: DateTime<Utc>,
+    pub from: Option<u8>,
+    pub to: Option<u8>,
+    /// Declared changes: who and why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub actions: Vec<Action>,
+}
+
+impl Alert {
+    /// Whether it moved up a level (an escalation) rather than down.
+    pub fn is_escalation(&self) -> bool {
+        self.to.unwrap_or(0) > self.from.unwrap_or(0)
+    }
+}
+
+/// One day's pattern of an entity's levels (Europe/London day).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DayPattern {
+    /// The local date, `YYYY-MM-DD`.
+    pub date: String,
+    /// The day's first instant.
+    pub start: DateTime<Utc>,
+    /// The highest level in each hour of the day from its start (23 or 25 hours on the
+    /// days the clocks change); `None` where no level was known; hours still to come are
+    /// left out.
+    pub hours: Vec<Option<u8>>,
+    /// Minutes spent at OPEL 1, 2, 3 and 4, and (last) with no level known.
+    pub minutes_at: [u32; 5],
+    /// The highest level of the day.
+    pub highest: Option<u8>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entities_round_trip_through_their_names() {
+        for name in ["site:MPH", "community:mendip", "community", "system"] {
+            let e: Entity = name.parse().expect("valid");
+            assert_eq!(e.to_string(), name);
+            let json = serde_json::to_string(&e).expect("serialises");
+            assert_eq!(json, format!("\"{name}\""));
+        }
+        for bad in ["", "site:", "MPH", "ward:A", "site:M PH", "systems"] {
+            assert!(bad.parse::<Entity>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_declared_level_is_shown_in_place_of_the_calculated_one() {
+        let mut level = Level {
+            calculated: Some(Explanation {
+                policy: "p".into(),
+                policy_version: "1".into(),
+                level: Some(2),
+                score: Some(2.0),
+                coverage: 1.0,
+                parameters: vec![],
+            }),
+            declared: None,
+        };
+        assert_eq!(level.shown(), Some(2));
+        level.declared = Some(Declaration {
+            level: 4,
+            reason: "Major incident".into(),
+            actor: "Site manager".into(),
+            at: Utc::now(),
+        });
+        assert_eq!(
+            (level.shown(), level.calculated_level()),
+            (Some(4), Some(2))
+        );
+    }
 }

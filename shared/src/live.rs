@@ -8,7 +8,7 @@
 use crate::beds::{BedsRecord, SiteBeds};
 use crate::community::CommunityRecord;
 use crate::ed::EdRecord;
-use crate::escalation::Explanation;
+use crate::escalation::{Alert, Declaration, Done, Entity, Explanation, Level};
 use crate::feed::Feed;
 use crate::measures::{DelayMeasures, HandoverMeasures};
 use chrono::{DateTime, FixedOffset, Utc};
@@ -23,7 +23,17 @@ pub struct LiveState {
     /// The latest caseload record of each community team, keyed by team code.
     #[serde(default)]
     pub teams: BTreeMap<String, CommunityRecord>,
+    /// OPEL levels of every acute site, community locality, community as a whole and the
+    /// system, calculated and declared.
+    #[serde(default)]
+    pub levels: BTreeMap<Entity, Level>,
+    /// The latest level changes, newest first, at most [`ALERTS_KEPT`].
+    #[serde(default)]
+    pub alerts: Vec<Alert>,
 }
+
+/// How many alerts the live state keeps (older ones stay in the level history).
+pub const ALERTS_KEPT: usize = 50;
 
 /// The current state of one site.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -38,9 +48,6 @@ pub struct SiteState {
     /// Patients with no criteria to reside, derived on the server from the delay list.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delays: Option<DelayMeasures>,
-    /// The OPEL level calculated by the escalation policy, with its explanation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub opel: Option<Explanation>,
     /// For each feed the site has sent, the latest `at` among its current records: how
     /// old the site's figures from that feed are (DESIGN §5).
     #[serde(default)]
@@ -71,10 +78,23 @@ pub enum Change {
         handovers: Option<HandoverMeasures>,
         delays: Option<DelayMeasures>,
     },
-    /// A site's calculated OPEL level and its explanation changed.
-    Opel {
-        site: String,
+    /// An entity's calculated OPEL level or its explanation changed.
+    Level {
+        entity: Entity,
         explanation: Explanation,
+    },
+    /// A level was declared for the entity, or (`None`) the declaration was withdrawn.
+    Declared {
+        entity: Entity,
+        declaration: Option<Declaration>,
+    },
+    /// A level changed: shown to every screen with its action card.
+    Alert { alert: Alert },
+    /// An action of an alert's card was marked done, or (`None`) not done after all.
+    Action {
+        alert: i64,
+        index: usize,
+        done: Option<Done>,
     },
 }
 
@@ -103,8 +123,33 @@ impl LiveState {
                 site.handovers = handovers.clone();
                 site.delays = delays.clone();
             }
-            Change::Opel { site, explanation } => {
-                self.sites.entry(site.clone()).or_default().opel = Some(explanation.clone());
+            Change::Level {
+                entity,
+                explanation,
+            } => {
+                self.levels.entry(entity.clone()).or_default().calculated =
+                    Some(explanation.clone());
+            }
+            Change::Declared {
+                entity,
+                declaration,
+            } => {
+                self.levels.entry(entity.clone()).or_default().declared = declaration.clone();
+            }
+            Change::Alert { alert } => {
+                self.alerts.retain(|a| a.id != alert.id);
+                self.alerts.insert(0, alert.clone());
+                self.alerts.truncate(ALERTS_KEPT);
+            }
+            Change::Action { alert, index, done } => {
+                let action = self
+                    .alerts
+                    .iter_mut()
+                    .find(|a| a.id == *alert)
+                    .and_then(|a| a.actions.get_mut(*index));
+                if let Some(action) = action {
+                    action.done = done.clone();
+                }
             }
         }
     }

@@ -136,6 +136,23 @@ impl TestApp {
         body
     }
 
+    /// `POST path` with a JSON body: the status and the JSON answer.
+    pub async fn post_json(&self, path: &str, body: &Value) -> (u16, Value) {
+        let res = self
+            .http
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("the server answers");
+        let status = res.status().as_u16();
+        let text = res.text().await.expect("a body");
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
     /// `GET path`: the status and the JSON answer.
     pub async fn get(&self, path: &str) -> (u16, Value) {
         let res = self

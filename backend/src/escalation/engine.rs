@@ -36,11 +36,80 @@ pub fn evaluate(policy: &Policy, pillar: &Pillar, input: impl Fn(&str) -> Input)
             status,
             band,
             weight,
-            contribution: None,
+            contribution: band.map(f64::from),
         });
     }
+    conclude(
+        policy,
+        pillar,
+        parameters,
+        total_weight,
+        used_weight,
+        weighted_bands,
+    )
+}
+
+/// One member of the system roll-up: an acute site's or the community pillar's result.
+#[derive(Debug, Clone)]
+pub struct Member {
+    /// The member's entity name, e.g. `site:MPH`.
+    pub key: String,
+    pub label: String,
+    pub score: Option<f64>,
+    pub level: Option<u8>,
+    /// Its weight in the roll-up; `None` when its size is not known.
+    pub size: Option<f64>,
+}
+
+/// The system pillar: the size-weighted mean score of its members. A member without a
+/// level counts as missing, so the policy's coverage rule decides as for parameters.
+pub fn roll_up(policy: &Policy, pillar: &Pillar, members: &[Member]) -> Explanation {
+    let total_weight: f64 = members.iter().filter_map(|m| m.size).sum();
+    let (mut used_weight, mut weighted_scores) = (0.0, 0.0);
+    let mut parameters = Vec::with_capacity(members.len());
+    for m in members {
+        let weight = m.size.unwrap_or(0.0);
+        let usable = m.score.filter(|_| weight > 0.0);
+        if let Some(score) = usable {
+            used_weight += weight;
+            weighted_scores += weight * score;
+        }
+        parameters.push(ParameterResult {
+            key: m.key.clone(),
+            label: m.label.clone(),
+            value: m.score,
+            status: if usable.is_some() {
+                InputStatus::Ok
+            } else {
+                InputStatus::Missing
+            },
+            band: usable.and(m.level),
+            weight,
+            contribution: usable,
+        });
+    }
+    conclude(
+        policy,
+        pillar,
+        parameters,
+        total_weight,
+        used_weight,
+        weighted_scores,
+    )
+}
+
+/// Weighs contributions, applies the incomplete-input rule and maps the score to a level.
+/// Each parameter's `contribution` arrives holding its band (or member score).
+fn conclude(
+    policy: &Policy,
+    pillar: &Pillar,
+    mut parameters: Vec<ParameterResult>,
+    total_weight: f64,
+    used_weight: f64,
+    weighted: f64,
+) -> Explanation {
     for r in &mut parameters {
-        r.contribution = r.band.map(|b| r.weight * f64::from(b) / used_weight);
+        r.contribution = r.contribution.map(|v| r.weight * v / used_weight);
     }
     let coverage = if total_weight > 0.0 {
         used_weight / total_weight
@@ -53,7 +122,7 @@ pub fn evaluate(policy: &Policy, pillar: &Pillar, input: impl Fn(&str) -> Input)
             used_weight > 0.0 && coverage + 1e-9 >= *pillar.min_coverage.get_ref()
         }
     };
-    let score = complete_enough.then(|| weighted_bands / used_weight);
+    let score = complete_enough.then(|| weighted / used_weight);
     Explanation {
         policy: policy.name.clone(),
         policy_version: policy.version.clone(),
@@ -68,7 +137,6 @@ pub fn evaluate(policy: &Policy, pillar: &Pillar, input: impl Fn(&str) -> Input)
 mod tests {
     use super::*;
     use crate::escalation::policy::PillarKind;
-    use crate::escalation::ACUTE_MEASURES;
     use std::path::Path;
 
     /// Three parameters weighted 2, 1, 1, with simple thresholds.
@@ -105,7 +173,7 @@ thresholds = [15.0, 30.0, 60.0]
 weight = 1.0
 "#
         );
-        Policy::parse(&text, Path::new("test.toml"), &ACUTE_MEASURES).expect("valid")
+        Policy::parse(&text, Path::new("test.toml")).expect("valid")
     }
 
     fn run(policy: &Policy, inputs: [Input; 3]) -> Explanation {

@@ -10,7 +10,14 @@
 //!
 //! The score is the weighted mean band of the usable parameters (1.0–4.0); the level is
 //! the highest whose `from` the score reaches (inclusive), OPEL 1 below them all.
+//!
+//! The system pillar has members instead of parameters: the other pillars' scores,
+//! weighted by size (each acute site by, say, its open G&A beds; community services by a
+//! fixed number), so the system score is their size-weighted mean score.
+//!
+//! `[[actions]]` gives the action card raised with an alert for each pillar and level.
 
+use super::inputs;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use toml::Spanned;
@@ -22,6 +29,45 @@ pub enum PillarKind {
     Acute,
     Community,
     System,
+}
+
+impl PillarKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            PillarKind::Acute => "acute",
+            PillarKind::Community => "community",
+            PillarKind::System => "system",
+        }
+    }
+}
+
+/// How much one member of the system pillar weighs.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum Size {
+    /// A fixed weight, e.g. community services counted as 300 beds.
+    Fixed(f64),
+    /// A measure of each member's size, e.g. `ga_beds_open`.
+    Measure(String),
+}
+
+/// One member pillar of the system roll-up.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Member {
+    /// `acute`: every acute site in the system, each a member; `community`: community
+    /// services as a whole.
+    pub pillar: Spanned<PillarKind>,
+    pub size: Spanned<Size>,
+}
+
+/// The actions raised with an alert when an entity of `pillar` moves to `level`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionCard {
+    pub pillar: PillarKind,
+    pub level: Spanned<u8>,
+    pub actions: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -71,8 +117,14 @@ pub struct Pillar {
     /// With `compute`: the least share of total weight that must be usable (0–1).
     #[serde(default = "full_coverage")]
     pub min_coverage: Spanned<f64>,
-    #[serde(rename = "parameter")]
+    #[serde(rename = "parameter", default)]
     pub parameters: Vec<Parameter>,
+    /// The system pillar only: the pillars it rolls up.
+    #[serde(rename = "member", default)]
+    pub members: Vec<Member>,
+    /// Where `kind` was written, for errors about the pillar as a whole.
+    #[serde(skip)]
+    pub at: usize,
 }
 
 fn full_coverage() -> Spanned<f64> {
@@ -88,7 +140,9 @@ pub struct Policy {
     #[serde(default)]
     pub note: String,
     #[serde(rename = "pillar")]
-    pub pillars: Vec<Pillar>,
+    pub pillars: Vec<Spanned<Pillar>>,
+    #[serde(rename = "actions", default)]
+    pub action_cards: Vec<ActionCard>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -107,27 +161,42 @@ pub enum PolicyError {
 }
 
 impl Policy {
-    pub fn load(path: &Path, measures: &[&str]) -> Result<Policy, PolicyError> {
+    pub fn load(path: &Path) -> Result<Policy, PolicyError> {
         let text = std::fs::read_to_string(path).map_err(|source| PolicyError::Read {
             path: path.to_owned(),
             source,
         })?;
-        Policy::parse(&text, path, measures)
+        Policy::parse(&text, path)
     }
 
     /// Parses and checks a policy; errors name the file, line and key.
-    pub fn parse(text: &str, path: &Path, measures: &[&str]) -> Result<Policy, PolicyError> {
+    pub fn parse(text: &str, path: &Path) -> Result<Policy, PolicyError> {
         let line_of = |offset: usize| text[..offset.min(text.len())].matches('\n').count() + 1;
         let invalid = |offset: usize, message: String| PolicyError::Invalid {
             path: path.to_owned(),
             line: line_of(offset),
             message,
         };
-        let policy: Policy = toml::from_str(text).map_err(|e| {
+        let mut policy: Policy = toml::from_str(text).map_err(|e| {
             let offset = e.span().map_or(0, |s| s.start);
             invalid(offset, e.message().trim().to_owned())
         })?;
-        for pillar in &policy.pillars {
+        for pillar in &mut policy.pillars {
+            let at = pillar.span().start;
+            pillar.get_mut().at = at;
+        }
+        let mut seen = Vec::new();
+        for pillar in policy.pillars.iter().map(Spanned::get_ref) {
+            if seen.contains(&pillar.kind) {
+                return Err(invalid(
+                    pillar.at,
+                    format!(
+                        "a second {} pillar: give each pillar once",
+                        pillar.kind.code()
+                    ),
+                ));
+            }
+            seen.push(pillar.kind);
             let levels = pillar.levels.get_ref();
             let wanted: Vec<u8> = levels.iter().map(|l| l.level).collect();
             if wanted != [2, 3, 4] || !levels.windows(2).all(|w| w[0].from < w[1].from) {
@@ -143,12 +212,8 @@ impl Policy {
                     format!("min_coverage ({coverage}) must be from 0 to 1"),
                 ));
             }
-            if pillar.parameters.is_empty() {
-                return Err(invalid(
-                    0,
-                    format!("the {:?} pillar has no parameters", pillar.kind),
-                ));
-            }
+            check_members(pillar, &invalid)?;
+            let measures = inputs::measures(pillar.kind);
             for p in &pillar.parameters {
                 let measure = p.measure.get_ref();
                 if !measures.contains(&measure.as_str()) {
@@ -185,12 +250,91 @@ impl Policy {
                 }
             }
         }
+        for card in &policy.action_cards {
+            let level = *card.level.get_ref();
+            if !(1..=4).contains(&level) {
+                return Err(invalid(
+                    card.level.span().start,
+                    format!("actions: level {level} is not an OPEL level (1 to 4)"),
+                ));
+            }
+        }
         Ok(policy)
     }
 
     pub fn pillar(&self, kind: PillarKind) -> Option<&Pillar> {
-        self.pillars.iter().find(|p| p.kind == kind)
+        self.pillars
+            .iter()
+            .map(Spanned::get_ref)
+            .find(|p| p.kind == kind)
     }
+
+    /// The action card for `pillar` at `level`: empty when the policy gives none.
+    pub fn actions(&self, pillar: PillarKind, level: u8) -> Vec<String> {
+        self.action_cards
+            .iter()
+            .filter(|c| c.pillar == pillar && *c.level.get_ref() == level)
+            .flat_map(|c| c.actions.iter().cloned())
+            .collect()
+    }
+}
+
+/// Parameters belong to the acute and community pillars, members to the system pillar.
+fn check_members(
+    pillar: &Pillar,
+    invalid: &impl Fn(usize, String) -> PolicyError,
+) -> Result<(), PolicyError> {
+    let kind = pillar.kind.code();
+    if pillar.kind != PillarKind::System {
+        if pillar.parameters.is_empty() {
+            return Err(invalid(
+                pillar.at,
+                format!("the {kind} pillar has no [[pillar.parameter]]"),
+            ));
+        }
+        if !pillar.members.is_empty() {
+            return Err(invalid(
+                pillar.at,
+                format!("the {kind} pillar has members: only the system pillar rolls up others"),
+            ));
+        }
+        return Ok(());
+    }
+    if pillar.members.is_empty() || !pillar.parameters.is_empty() {
+        return Err(invalid(
+            pillar.at,
+            "the system pillar needs [[pillar.member]] entries and no parameters".into(),
+        ));
+    }
+    for m in &pillar.members {
+        let member = *m.pillar.get_ref();
+        if member == PillarKind::System {
+            return Err(invalid(
+                m.pillar.span().start,
+                "member: the system pillar cannot contain itself".into(),
+            ));
+        }
+        match m.size.get_ref() {
+            Size::Fixed(w) if !(*w > 0.0 && w.is_finite()) => {
+                return Err(invalid(
+                    m.size.span().start,
+                    format!("member {}: size must be more than 0", member.code()),
+                ));
+            }
+            Size::Measure(name) if !inputs::sizes(member).contains(&name.as_str()) => {
+                return Err(invalid(
+                    m.size.span().start,
+                    format!(
+                        "member {}: unknown size {name:?}; give a number or one of: {}",
+                        member.code(),
+                        inputs::sizes(member).join(", ")
+                    ),
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 impl Parameter {
@@ -224,11 +368,11 @@ impl Pillar {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::escalation::ACUTE_MEASURES;
+    use crate::escalation::inputs::{ACUTE_MEASURES, COMMUNITY_MEASURES};
 
     fn default_policy() -> Policy {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/escalation/default.toml");
-        Policy::load(&path, &ACUTE_MEASURES).expect("the shipped policy is valid")
+        Policy::load(&path).expect("the shipped policy is valid")
     }
 
     fn parameter(key: &str) -> Parameter {
@@ -296,20 +440,58 @@ mod tests {
     #[test]
     fn every_default_parameter_bands_at_and_around_its_thresholds() {
         let policy = default_policy();
-        for p in &policy.pillar(PillarKind::Acute).expect("acute").parameters {
-            let [a, b, c] = *p.thresholds.get_ref();
-            let nudge = (c - a).abs() / 1000.0;
-            let worse = |t: f64| match p.direction {
-                Direction::HigherIsWorse => t,
-                Direction::LowerIsWorse => t - nudge,
-            };
-            let better = |t: f64| match p.direction {
-                Direction::HigherIsWorse => t - nudge,
-                Direction::LowerIsWorse => t,
-            };
-            assert_eq!([p.band(better(a)), p.band(worse(a))], [1, 2], "{}", p.key);
-            assert_eq!([p.band(better(b)), p.band(worse(b))], [2, 3], "{}", p.key);
-            assert_eq!([p.band(better(c)), p.band(worse(c))], [3, 4], "{}", p.key);
+        let mut checked = 0;
+        for pillar in [PillarKind::Acute, PillarKind::Community] {
+            for p in &policy.pillar(pillar).expect("pillar").parameters {
+                let [a, b, c] = *p.thresholds.get_ref();
+                let nudge = (c - a).abs() / 1000.0;
+                let worse = |t: f64| match p.direction {
+                    Direction::HigherIsWorse => t,
+                    Direction::LowerIsWorse => t - nudge,
+                };
+                let better = |t: f64| match p.direction {
+                    Direction::HigherIsWorse => t - nudge,
+                    Direction::LowerIsWorse => t,
+                };
+                assert_eq!([p.band(better(a)), p.band(worse(a))], [1, 2], "{}", p.key);
+                assert_eq!([p.band(better(b)), p.band(worse(b))], [2, 3], "{}", p.key);
+                assert_eq!([p.band(better(c)), p.band(worse(c))], [3, 4], "{}", p.key);
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 9 + 5);
+    }
+
+    #[test]
+    fn the_shipped_community_and_system_pillars_read_what_design_lists() {
+        let policy = default_policy();
+        let community = policy.pillar(PillarKind::Community).expect("community");
+        let measures: Vec<&str> = community
+            .parameters
+            .iter()
+            .map(|p| p.measure.get_ref().as_str())
+            .collect();
+        assert_eq!(measures, COMMUNITY_MEASURES);
+        let system = policy.pillar(PillarKind::System).expect("system");
+        let members: Vec<(PillarKind, Size)> = system
+            .members
+            .iter()
+            .map(|m| (*m.pillar.get_ref(), m.size.get_ref().clone()))
+            .collect();
+        assert_eq!(
+            members,
+            [
+                (PillarKind::Acute, Size::Measure("ga_beds_open".into())),
+                (PillarKind::Community, Size::Fixed(300.0)),
+            ]
+        );
+        for pillar in [PillarKind::Acute, PillarKind::Community, PillarKind::System] {
+            for level in 2..=4 {
+                assert!(
+                    !policy.actions(pillar, level).is_empty(),
+                    "{pillar:?} {level}"
+                );
+            }
         }
     }
 
@@ -333,7 +515,7 @@ mod tests {
     }
 
     fn error(text: &str) -> String {
-        Policy::parse(text, Path::new("policy.toml"), &ACUTE_MEASURES)
+        Policy::parse(text, Path::new("policy.toml"))
             .expect_err("invalid")
             .to_string()
     }
@@ -386,11 +568,72 @@ mod tests {
         let valid = with_parameter(
             "measure = \"ga_occupancy\"\ndirection = \"higher_is_worse\"\nthresholds = [0.9, 0.95, 0.98]\nweight = 1.0\n",
         );
-        assert!(Policy::parse(&valid, Path::new("policy.toml"), &ACUTE_MEASURES).is_ok());
+        assert!(Policy::parse(&valid, Path::new("policy.toml")).is_ok());
         let levels = error(&valid.replace("from = 2.5", "from = 1.5"));
         assert!(
             levels.starts_with("policy.toml:5: levels must give level 2, 3 and 4"),
             "{levels}"
         );
+    }
+
+    const SYSTEM: &str = "[[pillar]]\nkind = \"system\"\nlevels = [{ level = 2, from = 1.75 }, { level = 3, from = 2.5 }, { level = 4, from = 3.25 }]\nwhen_incomplete = \"compute\"\n";
+
+    #[test]
+    fn community_system_and_action_errors_name_the_line_and_the_key() {
+        let acute_only = with_parameter(
+            "measure = \"ga_occupancy\"\ndirection = \"higher_is_worse\"\nthresholds = [0.9, 0.95, 0.98]\nweight = 1.0\n",
+        );
+        // An acute measure in the community pillar (lines 14–).
+        let community = format!(
+            "{acute_only}{}",
+            HEAD.replace("name = \"t\"\nversion = \"1\"\n", "")
+                .replace("acute", "community")
+                + "[[pillar.parameter]]\nkey = \"c\"\nlabel = \"C\"\nmeasure = \"ga_occupancy\"\ndirection = \"higher_is_worse\"\nthresholds = [0.9, 0.95, 0.98]\nweight = 1.0\n"
+        );
+        let e = error(&community);
+        assert!(
+            e.starts_with("policy.toml:21: parameter c: unknown measure \"ga_occupancy\"")
+                && e.contains("community_caseload_load"),
+            "{e}"
+        );
+
+        let unknown_size = error(&format!(
+            "{acute_only}{SYSTEM}[[pillar.member]]\npillar = \"acute\"\nsize = \"beds\"\n"
+        ));
+        assert_eq!(
+            unknown_size,
+            "policy.toml:20: member acute: unknown size \"beds\"; give a number or one of: ga_beds_open"
+        );
+        let zero = error(&format!(
+            "{acute_only}{SYSTEM}[[pillar.member]]\npillar = \"community\"\nsize = 0\n"
+        ));
+        assert_eq!(
+            zero,
+            "policy.toml:20: member community: size must be more than 0"
+        );
+        let no_members = error(&format!("{acute_only}{SYSTEM}"));
+        assert!(
+            no_members.starts_with("policy.toml:14: the system pillar needs [[pillar.member]]"),
+            "{no_members}"
+        );
+        let twice = error(&format!(
+            "{acute_only}{}",
+            HEAD.replace("name = \"t\"\nversion = \"1\"\n", "")
+        ));
+        assert!(
+            twice.starts_with("policy.toml:14: a second acute pillar"),
+            "{twice}"
+        );
+        let action = error(&format!(
+            "{acute_only}[[actions]]\npillar = \"acute\"\nlevel = 5\nactions = [\"Panic\"]\n"
+        ));
+        assert_eq!(
+            action,
+            "policy.toml:16: actions: level 5 is not an OPEL level (1 to 4)"
+        );
+        let with_system = format!(
+            "{acute_only}{SYSTEM}[[pillar.member]]\npillar = \"acute\"\nsize = \"ga_beds_open\"\n"
+        );
+        assert!(Policy::parse(&with_system, Path::new("policy.toml")).is_ok());
     }
 }

@@ -1,78 +1,307 @@
-//! Level history: every change of a calculated level is stored with its explanation and
-//! served at `GET /api/v1/levels?entity=site:MPH&from=…&to=…`.
+//! Level history for system leaders: every change of a calculated or declared level, and
+//! the daily pattern of levels.
+//!
+//! - `GET /api/v1/levels?entity=site:MPH&kind=…&from=…&to=…`: the changes, oldest first
+//!   (default: the last 7 days, both kinds).
+//! - `GET /api/v1/levels/daily?entity=system&days=7&kind=shown`: per Europe/London day, the
+//!   highest level in each hour and the minutes spent at each level. `shown` is the level
+//!   the dashboard showed (declared while in force, else calculated); `calculated` and
+//!   `declared` give one kind alone.
 
+use crate::api_error::ApiError;
 use crate::app::AppState;
-use crate::store::{Store, StoreError};
+use crate::state::calendar;
+use crate::store::Store;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Duration, FixedOffset, Utc};
-use levels_shared::escalation::LevelChange;
-use serde::Deserialize;
-use serde_json::json;
+use chrono_tz::Europe::London;
+use levels_shared::escalation::{DayPattern, Entity, LevelChange, LevelKind};
+use serde::{Deserialize, Serialize};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/levels", get(levels))
+    Router::new()
+        .route("/api/v1/levels", get(levels))
+        .route("/api/v1/levels/daily", get(daily))
 }
 
-/// Stores the changes whose level differs from the last one stored for the entity, so a
-/// restart (which recalculates every level) does not record the same level again.
-pub async fn record(store: &dyn Store, changes: Vec<LevelChange>) -> Result<(), StoreError> {
-    for change in changes {
-        if store.last_level(&change.entity, &change.kind).await? != Some(change.level) {
-            store.record_level(&change).await?;
-        }
-    }
-    Ok(())
-}
-
-/// Records level changes, logging (not failing) on a store error: the live levels are
-/// already published, and the next change is recorded against the last one stored.
-pub async fn record_or_log(store: &dyn Store, changes: Vec<LevelChange>) {
-    if changes.is_empty() {
-        return;
-    }
-    if let Err(e) = record(store, changes).await {
-        tracing::error!(error = %e, "could not record level changes");
-    }
+fn entity(name: &str) -> Result<Entity, ApiError> {
+    name.parse().map_err(ApiError::bad_request)
 }
 
 #[derive(Debug, Deserialize)]
 struct LevelsQuery {
     entity: String,
+    kind: Option<String>,
     from: Option<DateTime<FixedOffset>>,
     to: Option<DateTime<FixedOffset>>,
 }
 
-/// The entity's level changes in the range (default: the last 7 days).
+/// The entity's level changes in the range.
 async fn levels(
     State(app): State<AppState>,
     query: Result<Query<LevelsQuery>, QueryRejection>,
-) -> Response {
-    let Query(q) = match query {
-        Ok(q) => q,
-        Err(e) => {
-            let message = format!(
-                "{}; give entity (e.g. site:MPH), and optionally from and to as RFC 3339 times",
-                e.body_text()
-            );
-            return (StatusCode::BAD_REQUEST, Json(json!({ "error": message }))).into_response();
-        }
+) -> Result<Json<Vec<LevelChange>>, ApiError> {
+    let Query(q) = query.map_err(|e| {
+        ApiError::bad_request(format!(
+            "{}; give entity (e.g. site:MPH), and optionally kind (calculated or declared), from and to as RFC 3339 times",
+            e.body_text()
+        ))
+    })?;
+    let entity = entity(&q.entity)?;
+    let kind = match q.kind.as_deref() {
+        None => None,
+        Some(k) => Some(LevelKind::parse(k).ok_or_else(|| {
+            ApiError::bad_request(format!("kind {k:?}: give calculated or declared"))
+        })?),
     };
     let to = q.to.map_or_else(Utc::now, |t| t.to_utc());
     let from = q.from.map_or(to - Duration::days(7), |t| t.to_utc());
-    match app.store.levels(&q.entity, from, to).await {
-        Ok(changes) => Json(changes).into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "level history query failed");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                Json(json!({ "error": "internal error" })),
-            )
-                .into_response()
+    if from > to {
+        return Err(ApiError::bad_request("from is after to"));
+    }
+    let mut changes = app.store.levels(&entity, from, to).await?;
+    changes.retain(|c| kind.is_none_or(|k| c.kind == k));
+    Ok(Json(changes))
+}
+
+/// Which level a pattern follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PatternOf {
+    /// The declared level while one is in force, else the calculated one.
+    Shown,
+    Calculated,
+    Declared,
+}
+
+#[derive(Debug, Deserialize)]
+struct DailyQuery {
+    entity: String,
+    days: Option<u32>,
+    kind: Option<PatternOf>,
+}
+
+#[derive(Debug, Serialize)]
+struct DailyReply {
+    entity: Entity,
+    kind: PatternOf,
+    days: Vec<DayPattern>,
+}
+
+/// The last `days` days (default 7, at most 35: the history kept), today last.
+async fn daily(
+    State(app): State<AppState>,
+    query: Result<Query<DailyQuery>, QueryRejection>,
+) -> Result<Json<DailyReply>, ApiError> {
+    let Query(q) = query.map_err(|e| {
+        ApiError::bad_request(format!(
+            "{}; give entity (e.g. system), and optionally days (1–35) and kind (shown, calculated or declared)",
+            e.body_text()
+        ))
+    })?;
+    let entity = entity(&q.entity)?;
+    let days = q.days.unwrap_or(7);
+    if !(1..=35).contains(&days) {
+        return Err(ApiError::bad_request(format!("days {days}: give 1 to 35")));
+    }
+    let kind = q.kind.unwrap_or(PatternOf::Shown);
+    let now = Utc::now();
+    let mut start = calendar::day_start(now);
+    for _ in 1..days {
+        start = calendar::day_start(start - Duration::hours(1));
+    }
+    let steps = steps(app.store.as_ref(), &entity, kind, start, now).await?;
+    Ok(Json(DailyReply {
+        entity,
+        kind,
+        days: pattern(&steps, start, now),
+    }))
+}
+
+/// The level as a step function from `from` to `to`: `(since, level)`, the first at `from`.
+pub type Steps = Vec<(DateTime<Utc>, Option<u8>)>;
+
+async fn kind_steps(
+    store: &dyn Store,
+    entity: &Entity,
+    kind: LevelKind,
+    changes: &[LevelChange],
+    from: DateTime<Utc>,
+) -> Result<Steps, crate::store::StoreError> {
+    let initial = store.level_at(entity, kind, from).await?.flatten();
+    let mut steps = vec![(from, initial)];
+    steps.extend(
+        changes
+            .iter()
+            .filter(|c| c.kind == kind && c.at > from)
+            .map(|c| (c.at, c.level)),
+    );
+    Ok(steps)
+}
+
+async fn steps(
+    store: &dyn Store,
+    entity: &Entity,
+    kind: PatternOf,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Steps, ApiError> {
+    let changes = store.levels(entity, from, to).await?;
+    let calculated = kind_steps(store, entity, LevelKind::Calculated, &changes, from).await?;
+    let declared = kind_steps(store, entity, LevelKind::Declared, &changes, from).await?;
+    Ok(match kind {
+        PatternOf::Calculated => calculated,
+        PatternOf::Declared => declared,
+        PatternOf::Shown => shown(&calculated, &declared),
+    })
+}
+
+fn at(steps: &Steps, t: DateTime<Utc>) -> Option<u8> {
+    steps
+        .iter()
+        .take_while(|(since, _)| *since <= t)
+        .last()
+        .and_then(|(_, level)| *level)
+}
+
+/// The shown level: declared while a declaration is in force, else calculated.
+pub fn shown(calculated: &Steps, declared: &Steps) -> Steps {
+    let mut times: Vec<DateTime<Utc>> =
+        calculated.iter().chain(declared).map(|(t, _)| *t).collect();
+    times.sort();
+    times.dedup();
+    times
+        .into_iter()
+        .map(|t| (t, at(declared, t).or(at(calculated, t))))
+        .collect()
+}
+
+/// Each London day from `from` (a day start) to `now`: hourly highest level and minutes
+/// at each level.
+pub fn pattern(steps: &Steps, from: DateTime<Utc>, now: DateTime<Utc>) -> Vec<DayPattern> {
+    let mut days = Vec::new();
+    let mut start = from;
+    while start < now {
+        let end = calendar::day_start(start + Duration::hours(25));
+        let mut hours = Vec::new();
+        let mut minutes_at = [0u32; 5];
+        let mut hour = start;
+        while hour < end.min(now) {
+            let hour_end = (hour + Duration::hours(1)).min(end).min(now);
+            hours.push(highest(steps, hour, hour_end));
+            for (a, b, level) in segments(steps, hour, hour_end) {
+                let slot = level.map_or(4, |l| usize::from(l.clamp(1, 4)) - 1);
+                minutes_at[slot] += u32::try_from((b - a).num_seconds()).unwrap_or(0) / 60;
+            }
+            hour = hour_end;
         }
+        days.push(DayPattern {
+            date: start.with_timezone(&London).date_naive().to_string(),
+            start,
+            highest: hours.iter().flatten().max().copied(),
+            hours,
+            minutes_at,
+        });
+        start = end;
+    }
+    days
+}
+
+/// The pieces of `[from, to)` at one level each.
+fn segments(
+    steps: &Steps,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Vec<(DateTime<Utc>, DateTime<Utc>, Option<u8>)> {
+    let mut cuts: Vec<DateTime<Utc>> = steps
+        .iter()
+        .map(|(t, _)| *t)
+        .filter(|t| *t > from && *t < to)
+        .collect();
+    cuts.insert(0, from);
+    cuts.push(to);
+    cuts.windows(2)
+        .map(|w| (w[0], w[1], at(steps, w[0])))
+        .collect()
+}
+
+fn highest(steps: &Steps, from: DateTime<Utc>, to: DateTime<Utc>) -> Option<u8> {
+    segments(steps, from, to)
+        .into_iter()
+        .filter_map(|(_, _, l)| l)
+        .max()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).expect("time").to_utc()
+    }
+
+    #[test]
+    fn a_declaration_is_shown_while_in_force_then_the_calculated_level_again() {
+        let calculated = vec![
+            (t("2026-11-20T00:00:00Z"), Some(2)),
+            (t("2026-11-20T10:00:00Z"), Some(3)),
+        ];
+        let declared = vec![
+            (t("2026-11-20T00:00:00Z"), None),
+            (t("2026-11-20T09:00:00Z"), Some(4)),
+            (t("2026-11-20T12:00:00Z"), None),
+        ];
+        let s = shown(&calculated, &declared);
+        assert_eq!(at(&s, t("2026-11-20T08:59:00Z")), Some(2));
+        assert_eq!(at(&s, t("2026-11-20T09:00:00Z")), Some(4));
+        assert_eq!(at(&s, t("2026-11-20T11:00:00Z")), Some(4));
+        assert_eq!(at(&s, t("2026-11-20T12:00:00Z")), Some(3));
+    }
+
+    #[test]
+    fn a_day_gives_the_highest_level_each_hour_and_the_minutes_at_each_level() {
+        // 20 Nov 2026 is GMT: the London day is 00:00–24:00 UTC.
+        let steps = vec![
+            (t("2026-11-20T00:00:00Z"), Some(1)),
+            (t("2026-11-20T06:30:00Z"), Some(3)),
+            (t("2026-11-20T07:00:00Z"), Some(2)),
+            (t("2026-11-20T20:00:00Z"), None),
+        ];
+        let days = pattern(&steps, t("2026-11-20T00:00:00Z"), t("2026-11-21T00:00:00Z"));
+        assert_eq!(days.len(), 1);
+        let d = &days[0];
+        assert_eq!(d.date, "2026-11-20");
+        assert_eq!(d.hours.len(), 24);
+        assert_eq!(d.hours[5], Some(1));
+        assert_eq!(
+            d.hours[6],
+            Some(3),
+            "a half hour at OPEL 3 makes the hour's highest 3"
+        );
+        assert_eq!(d.hours[7], Some(2));
+        assert_eq!(d.hours[20], None);
+        assert_eq!(d.minutes_at, [390, 780, 30, 0, 240]);
+        assert_eq!(d.highest, Some(3));
+    }
+
+    #[test]
+    fn the_day_the_clocks_go_back_has_25_hours_and_today_stops_at_now() {
+        // 25 Oct 2026: BST ends; the London day runs 2026-10-24T23:00Z to 2026-10-26T00:00Z.
+        let steps = vec![(t("2026-10-24T23:00:00Z"), Some(2))];
+        let days = pattern(&steps, t("2026-10-24T23:00:00Z"), t("2026-10-26T10:30:00Z"));
+        assert_eq!(days.len(), 2);
+        assert_eq!(
+            (days[0].date.as_str(), days[0].hours.len()),
+            ("2026-10-25", 25)
+        );
+        assert_eq!(days[0].minutes_at[1], 25 * 60);
+        assert_eq!(
+            (days[1].date.as_str(), days[1].hours.len()),
+            ("2026-10-26", 11)
+        );
+        assert_eq!(days[1].minutes_at[1], 10 * 60 + 30);
     }
 }

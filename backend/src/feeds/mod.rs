@@ -16,7 +16,7 @@ pub mod fields;
 pub mod handovers;
 
 use crate::app::AppState;
-use crate::escalation::timeline;
+use crate::escalation::alerts;
 use crate::state::Record;
 use crate::store::{Batch, Commit, NewRecord, StoreError};
 use auth::Producer;
@@ -274,7 +274,7 @@ async fn commit_and_publish(
         Commit::Conflicts(_) => Vec::new(),
     };
     let seq = app.hub.publish(changes);
-    timeline::record_or_log(app.store.as_ref(), projection.take_level_changes()).await;
+    alerts::record_and_publish(&app, projection.take_level_changes()).await;
     Ok((commit, seq))
 }
 

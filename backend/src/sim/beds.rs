@@ -22,6 +22,8 @@ struct Pool {
     /// How much fuller than usual this pool runs; drifts slowly.
     pressure: f64,
     base: f64,
+    /// Acute G&A pools follow the escalation scenario.
+    acute: bool,
 }
 
 pub struct BedModel {
@@ -104,6 +106,7 @@ impl BedModel {
                     closed_ipc: 0,
                     pressure,
                     base,
+                    acute: site.kind.is_acute(),
                 }
             })
             .collect();
@@ -119,7 +122,12 @@ impl BedModel {
             let rng = &mut self.rng;
             p.pressure = (p.pressure + normal(rng) * 0.01 * dt_hours.sqrt()).clamp(-0.06, 0.07);
             let open = f64::from(p.core + p.escalation_open);
-            let target = (p.base + daily + p.pressure) * open;
+            let scenario = if p.acute && p.pool.is_general_and_acute() {
+                super::scenario::occupancy_offset(super::scenario::pressure(&p.site, hour))
+            } else {
+                0.0
+            };
+            let target = (p.base + daily + p.pressure + scenario) * open;
             let noise = normal(rng) * (open.sqrt() * 0.4) * dt_hours.sqrt().min(1.0);
             p.occupied = (p.occupied + pull * (target - p.occupied) + noise).clamp(0.0, open);
 

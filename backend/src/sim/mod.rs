@@ -14,6 +14,7 @@ pub mod beds;
 pub mod delays;
 pub mod handovers;
 pub mod random;
+pub mod scenario;
 pub mod snapshots;
 
 use crate::config::SimulatorConfig;
@@ -56,10 +57,7 @@ pub async fn run(
         // Beds: the sped-up daily rhythm.
         let elapsed = (now - start).num_milliseconds() as f64 / 1000.0;
         let sim_time = start + Duration::milliseconds((elapsed * cfg.speed * 1000.0) as i64);
-        beds.step(
-            f64::from(sim_time.hour()) + f64::from(sim_time.minute()) / 60.0,
-            dt_hours,
-        );
+        beds.step(hour_of(sim_time), dt_hours);
         poster.post("beds", &beds.records(now.fixed_offset())).await;
 
         // Handovers: every stage of every conveyance of yesterday and today that has happened.
@@ -101,7 +99,8 @@ pub async fn run(
         })
         .await;
 
-        // Community caseloads every 15 minutes, ED snapshots every 5.
+        // Community caseloads every 15 minutes; ED snapshots every minute, so the ED keeps
+        // pace with the sped-up day's escalation scenario.
         let quarter = boundary(now, 900);
         let batch: Vec<_> = reference
             .teams
@@ -113,11 +112,21 @@ pub async fn run(
             (r.id.clone(), r.at.to_utc())
         })
         .await;
-        let five = boundary(now, 300);
+        let minute = boundary(now, 60);
+        let sim_hour = hour_of(sim_time);
         let batch: Vec<_> = reference
             .sites
             .iter()
-            .filter_map(|s| snapshots::ed(cfg.seed, &s.code, five, beds.ga_occupancy(&s.code)))
+            .filter_map(|s| {
+                let pressure = scenario::pressure(&s.code, sim_hour);
+                snapshots::ed(
+                    cfg.seed,
+                    &s.code,
+                    minute,
+                    beds.ga_occupancy(&s.code),
+                    pressure,
+                )
+            })
             .filter(|r| sent.is_new(&r.id))
             .collect();
         sent.post(&poster, "ed", batch, |r| (r.id.clone(), r.at.to_utc()))
@@ -125,6 +134,11 @@ pub async fn run(
 
         sent.forget_before(now - Duration::days(9));
     }
+}
+
+/// The hour of the simulated day, 0–24.
+fn hour_of(t: DateTime<Utc>) -> f64 {
+    f64::from(t.hour()) + f64::from(t.minute()) / 60.0
 }
 
 /// The latest multiple of `seconds` since the epoch at or before `now`.

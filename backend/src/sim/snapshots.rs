@@ -71,15 +71,22 @@ fn ed_size(site: &str) -> Option<(f64, u32, f64)> {
     }
 }
 
-/// The department at `at`, given the hospital's G&A occupancy (0–1) if known.
-pub fn ed(seed: u64, site: &str, at: DateTime<Utc>, ga_occupancy: Option<f64>) -> Option<EdRecord> {
+/// The department at `at`, given the hospital's G&A occupancy (0–1) if known and the
+/// scenario's pressure on it (0–1, see `scenario.rs`).
+pub fn ed(
+    seed: u64,
+    site: &str,
+    at: DateTime<Utc>,
+    ga_occupancy: Option<f64>,
+    pressure: f64,
+) -> Option<EdRecord> {
     let (base, spaces, daily) = ed_size(site)?;
     let mut rng = stream(seed, ("ed", site, at.timestamp()));
     let local = at.with_timezone(&London);
     let hour = f64::from(local.hour()) + f64::from(local.minute()) / 60.0;
     // Busiest in the afternoon and evening; exit block grows with bed occupancy.
     let rhythm = 1.0 + 0.35 * (TAU * (hour - 15.0) / 24.0).cos();
-    let block = ((ga_occupancy.unwrap_or(0.92) - 0.88) * 8.0).clamp(0.0, 1.2);
+    let block = ((ga_occupancy.unwrap_or(0.92) - 0.88) * 8.0).clamp(0.0, 1.2) + pressure * 0.7;
     let in_department = (base * rhythm * (1.0 + block) + normal(&mut rng) * 3.0)
         .round()
         .max(2.0) as u32;
@@ -103,10 +110,10 @@ pub fn ed(seed: u64, site: &str, at: DateTime<Utc>, ga_occupancy: Option<f64>) -
         attendances_today,
         within_4h_today,
         majors_resus_spaces: Some(spaces),
-        majors_resus_occupied: Some((f64::from(in_department) * 0.55).round() as u32),
+        majors_resus_occupied: Some((f64::from(in_department) * 0.4).round() as u32),
         median_minutes_to_treatment: Some(
-            ((60.0 + block * 80.0 + normal(&mut rng) * 8.0).max(10.0) * 10.0).round() / 10.0,
+            ((45.0 + block * 70.0 + normal(&mut rng) * 6.0).max(10.0) * 10.0).round() / 10.0,
         ),
-        referred_to_service: Some((f64::from(in_department) * 0.15).round() as u32),
+        referred_to_service: Some((f64::from(in_department) * (0.06 + block * 0.15)).round() as u32),
     })
 }

@@ -8,18 +8,17 @@ pub mod calendar;
 pub mod delays;
 pub mod handovers;
 
-use crate::escalation::policy::{PillarKind, Policy};
-use crate::escalation::{engine, inputs};
+use crate::escalation::assess::assess;
+use crate::escalation::policy::Policy;
 use crate::store::{StateRow, StoreError};
 use chrono::{DateTime, Utc};
 use levels_shared::beds::{BedPool, BedsRecord};
 use levels_shared::community::CommunityRecord;
 use levels_shared::discharge::{DelayRecord, DelayStatus};
 use levels_shared::ed::EdRecord;
-use levels_shared::escalation::LevelChange;
+use levels_shared::escalation::{LevelChange, LevelKind};
 use levels_shared::feed::Feed;
 use levels_shared::handovers::HandoverRecord;
-use levels_shared::live::SiteState;
 use levels_shared::live::{Change, LiveState};
 use levels_shared::reference::ReferenceData;
 use std::collections::{BTreeMap, BTreeSet};
@@ -73,7 +72,7 @@ pub struct Projection {
     level_changes: Vec<LevelChange>,
 }
 
-/// What computing OPEL levels needs: the policy, and which sites are acute.
+/// What computing OPEL levels needs: the policy, and the sites, teams and localities.
 pub struct Escalation {
     pub policy: Arc<Policy>,
     pub reference: Arc<ReferenceData>,
@@ -97,11 +96,10 @@ impl Projection {
         &self.live
     }
 
-    /// Mirrors `changes` and appends the OPEL changes they cause at `sites`.
+    /// Mirrors `changes` and appends the calculated OPEL changes they cause.
     fn publish_with_escalation(
         &mut self,
         mut changes: Vec<Change>,
-        sites: &BTreeSet<String>,
         now: DateTime<Utc>,
     ) -> Vec<Change> {
         for change in &changes {
@@ -110,29 +108,26 @@ impl Projection {
         let Some(esc) = &self.escalation else {
             return changes;
         };
-        let Some(pillar) = esc.policy.pillar(PillarKind::Acute) else {
-            return changes;
-        };
-        for code in sites {
-            let Some(site) = esc.reference.site(code).filter(|s| s.kind.is_acute()) else {
-                continue;
-            };
-            let empty = SiteState::default();
-            let state = self.live.sites.get(code).unwrap_or(&empty);
-            let explanation =
-                engine::evaluate(&esc.policy, pillar, |m| inputs::acute(m, site, state, now));
-            if state.opel.as_ref().map(|e| e.level) != Some(explanation.level) {
+        for (entity, explanation) in assess(&esc.policy, &esc.reference, &self.live, now) {
+            let current = self
+                .live
+                .levels
+                .get(&entity)
+                .and_then(|l| l.calculated.as_ref());
+            if current.map(|e| e.level) != Some(explanation.level) {
                 self.level_changes.push(LevelChange {
-                    entity: format!("site:{code}"),
-                    kind: "calculated".into(),
+                    entity: entity.clone(),
+                    kind: LevelKind::Calculated,
                     at: now,
                     level: explanation.level,
-                    explanation: explanation.clone(),
+                    explanation: Some(explanation.clone()),
+                    actor: None,
+                    reason: None,
                 });
             }
-            if state.opel.as_ref() != Some(&explanation) {
-                let change = Change::Opel {
-                    site: code.clone(),
+            if current != Some(&explanation) {
+                let change = Change::Level {
+                    entity,
                     explanation,
                 };
                 self.live.apply(&change);
@@ -147,7 +142,6 @@ impl Projection {
     /// site whose measures they can move.
     pub fn apply(&mut self, records: Vec<Record>, now: DateTime<Utc>) -> Vec<Change> {
         let mut touched = BTreeSet::new();
-        let sites: BTreeSet<String> = records.iter().map(|r| r.site().to_owned()).collect();
         let mut changes = Vec::with_capacity(records.len() + 1);
         for record in records {
             // Measures read handovers, delays and occupied G&A beds; nothing else moves them.
@@ -196,7 +190,7 @@ impl Projection {
             });
         }
         changes.extend(touched.iter().filter_map(|site| self.measures(site, now)));
-        self.publish_with_escalation(changes, &sites, now)
+        self.publish_with_escalation(changes, now)
     }
 
     /// Measures of every site with handovers or delays, as of `now`, after forgetting
@@ -227,9 +221,8 @@ impl Projection {
             .iter()
             .filter_map(|site| self.measures(site, now))
             .collect();
-        // Inputs turn stale with time alone, so every site's level is looked at again.
-        let all: BTreeSet<String> = self.live.sites.keys().cloned().collect();
-        self.publish_with_escalation(changes, &all, now)
+        // Inputs turn stale with time alone, so every level is looked at again.
+        self.publish_with_escalation(changes, now)
     }
 
     /// The site's measures, or `None` when it has sent neither handovers nor delays.

@@ -9,7 +9,7 @@ pub mod sqlite;
 
 use async_trait::async_trait;
 use chrono::{DateTime, FixedOffset, Utc};
-use levels_shared::escalation::LevelChange;
+use levels_shared::escalation::{Alert, Declaration, Entity, LevelChange, LevelKind};
 use levels_shared::feed::Feed;
 use std::sync::Arc;
 
@@ -103,14 +103,54 @@ pub trait Store: Send + Sync + 'static {
     /// Appends a level change.
     async fn record_level(&self, change: &LevelChange) -> Result<(), StoreError>;
     /// The latest recorded level of `entity` and `kind`: `None` if none was ever recorded.
-    async fn last_level(&self, entity: &str, kind: &str) -> Result<Option<Option<u8>>, StoreError>;
+    async fn last_level(
+        &self,
+        entity: &Entity,
+        kind: LevelKind,
+    ) -> Result<Option<Option<u8>>, StoreError>;
+    /// The latest level of `entity` and `kind` that was a level (not incalculable or withdrawn).
+    async fn last_known_level(
+        &self,
+        entity: &Entity,
+        kind: LevelKind,
+    ) -> Result<Option<u8>, StoreError>;
+    /// The level of `entity` and `kind` in force at `at`: `None` if none was recorded by then.
+    async fn level_at(
+        &self,
+        entity: &Entity,
+        kind: LevelKind,
+        at: DateTime<Utc>,
+    ) -> Result<Option<Option<u8>>, StoreError>;
     /// The level changes of `entity` from `from` to `to`, oldest first.
     async fn levels(
         &self,
-        entity: &str,
+        entity: &Entity,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<LevelChange>, StoreError>;
+    /// Every declaration in force (the latest declared change of its entity is a level).
+    async fn declarations(&self) -> Result<Vec<(Entity, Declaration)>, StoreError>;
+    /// Stores a raised alert (its `id` is ignored) and returns the id it was given.
+    async fn record_alert(&self, alert: &Alert) -> Result<i64, StoreError>;
+    /// One alert with its actions as last marked.
+    async fn alert(&self, id: i64) -> Result<Option<Alert>, StoreError>;
+    /// Appends the marking of action `index` of alert `alert` as done or not.
+    async fn record_action(
+        &self,
+        alert: i64,
+        index: usize,
+        done: bool,
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Alerts raised from `from` to `to`, newest first, at most `limit`, with their actions
+    /// as last marked.
+    async fn alerts(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Alert>, StoreError>;
 }
 
 /// Opens the store the URL names and brings its schema up to date.

@@ -4,7 +4,7 @@
 use super::{Batch, Commit, Sample, StateRow, Store, StoreError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use levels_shared::escalation::LevelChange;
+use levels_shared::escalation::{Action, Alert, Declaration, Done, Entity, LevelChange, LevelKind};
 use levels_shared::feed::Feed;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
@@ -217,28 +217,77 @@ impl Store for SqliteStore {
     }
 
     async fn record_level(&self, change: &LevelChange) -> Result<(), StoreError> {
-        let explanation = serde_json::to_string(&change.explanation).unwrap_or_default();
+        let explanation = change
+            .explanation
+            .as_ref()
+            .map(|e| serde_json::to_string(e).unwrap_or_default());
         sqlx::query(
-            "INSERT INTO level_changes (entity, kind, at_ms, level, policy_version, explanation)
-             VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO level_changes
+                 (entity, kind, at_ms, level, policy_version, explanation, actor, reason)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         )
-        .bind(&change.entity)
-        .bind(&change.kind)
+        .bind(change.entity.to_string())
+        .bind(change.kind.code())
         .bind(change.at.timestamp_millis())
         .bind(change.level.map(i64::from))
-        .bind(&change.explanation.policy_version)
+        .bind(
+            change
+                .explanation
+                .as_ref()
+                .map(|e| e.policy_version.clone()),
+        )
         .bind(explanation)
+        .bind(&change.actor)
+        .bind(&change.reason)
         .execute(&self.pool)
         .await?;
         Ok(())
     }
 
-    async fn last_level(&self, entity: &str, kind: &str) -> Result<Option<Option<u8>>, StoreError> {
+    async fn last_level(
+        &self,
+        entity: &Entity,
+        kind: LevelKind,
+    ) -> Result<Option<Option<u8>>, StoreError> {
         let row: Option<(Option<i64>,)> = sqlx::query_as(
             "SELECT level FROM level_changes WHERE entity = ? AND kind = ? ORDER BY id DESC LIMIT 1",
         )
-        .bind(entity)
-        .bind(kind)
+        .bind(entity.to_string())
+        .bind(kind.code())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(level,)| level.and_then(|l| u8::try_from(l).ok())))
+    }
+
+    async fn last_known_level(
+        &self,
+        entity: &Entity,
+        kind: LevelKind,
+    ) -> Result<Option<u8>, StoreError> {
+        let level: Option<i64> = sqlx::query_scalar(
+            "SELECT level FROM level_changes WHERE entity = ? AND kind = ? AND level IS NOT NULL
+             ORDER BY id DESC LIMIT 1",
+        )
+        .bind(entity.to_string())
+        .bind(kind.code())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(level.and_then(|l| u8::try_from(l).ok()))
+    }
+
+    async fn level_at(
+        &self,
+        entity: &Entity,
+        kind: LevelKind,
+        at: DateTime<Utc>,
+    ) -> Result<Option<Option<u8>>, StoreError> {
+        let row: Option<(Option<i64>,)> = sqlx::query_as(
+            "SELECT level FROM level_changes WHERE entity = ? AND kind = ? AND at_ms <= ?
+             ORDER BY at_ms DESC, id DESC LIMIT 1",
+        )
+        .bind(entity.to_string())
+        .bind(kind.code())
+        .bind(at.timestamp_millis())
         .fetch_optional(&self.pool)
         .await?;
         Ok(row.map(|(level,)| level.and_then(|l| u8::try_from(l).ok())))
@@ -246,35 +295,148 @@ impl Store for SqliteStore {
 
     async fn levels(
         &self,
-        entity: &str,
+        entity: &Entity,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<LevelChange>, StoreError> {
-        let rows: Vec<(i64, String, i64, Option<i64>, String)> = sqlx::query_as(
-            "SELECT id, kind, at_ms, level, explanation FROM level_changes
+        type Row = (
+            i64,
+            String,
+            i64,
+            Option<i64>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        );
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT id, kind, at_ms, level, explanation, actor, reason FROM level_changes
              WHERE entity = ? AND at_ms BETWEEN ? AND ? ORDER BY at_ms, id",
         )
-        .bind(entity)
+        .bind(entity.to_string())
         .bind(from.timestamp_millis())
         .bind(to.timestamp_millis())
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter()
-            .map(|(id, kind, at_ms, level, explanation)| {
+            .map(|(id, kind, at_ms, level, explanation, actor, reason)| {
+                let corrupt = |message: String| StoreError::Corrupt {
+                    event_id: id,
+                    message,
+                };
                 Ok(LevelChange {
-                    entity: entity.to_owned(),
-                    kind,
-                    at: DateTime::from_timestamp_millis(at_ms).unwrap_or_default(),
+                    entity: entity.clone(),
+                    kind: LevelKind::parse(&kind)
+                        .ok_or_else(|| corrupt(format!("level change kind {kind:?}")))?,
+                    at: millis(at_ms),
                     level: level.and_then(|l| u8::try_from(l).ok()),
-                    explanation: serde_json::from_str(&explanation).map_err(|e| {
-                        StoreError::Corrupt {
-                            event_id: id,
-                            message: format!("level change explanation: {e}"),
-                        }
-                    })?,
+                    explanation: explanation
+                        .map(|text| serde_json::from_str(&text))
+                        .transpose()
+                        .map_err(|e| corrupt(format!("level change explanation: {e}")))?,
+                    actor,
+                    reason,
                 })
             })
             .collect()
+    }
+
+    async fn declarations(&self) -> Result<Vec<(Entity, Declaration)>, StoreError> {
+        type Row = (
+            i64,
+            String,
+            i64,
+            Option<i64>,
+            Option<String>,
+            Option<String>,
+        );
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT c.id, c.entity, c.at_ms, c.level, c.actor, c.reason FROM level_changes c
+             WHERE c.kind = 'declared'
+               AND c.id = (SELECT MAX(id) FROM level_changes l
+                           WHERE l.entity = c.entity AND l.kind = 'declared')",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::new();
+        for (id, entity, at_ms, level, actor, reason) in rows {
+            let Some(level) = level.and_then(|l| u8::try_from(l).ok()) else {
+                continue;
+            };
+            let entity = entity.parse().map_err(|message| StoreError::Corrupt {
+                event_id: id,
+                message,
+            })?;
+            out.push((
+                entity,
+                Declaration {
+                    level,
+                    reason: reason.unwrap_or_default(),
+                    actor: actor.unwrap_or_default(),
+                    at: millis(at_ms),
+                },
+            ));
+        }
+        Ok(out)
+    }
+
+    async fn record_alert(&self, alert: &Alert) -> Result<i64, StoreError> {
+        let body = serde_json::to_string(alert).unwrap_or_default();
+        let id = sqlx::query("INSERT INTO alerts (at_ms, body) VALUES (?, ?)")
+            .bind(alert.at.timestamp_millis())
+            .bind(body)
+            .execute(&self.pool)
+            .await?
+            .last_insert_rowid();
+        Ok(id)
+    }
+
+    async fn alert(&self, id: i64) -> Result<Option<Alert>, StoreError> {
+        let row: Option<(i64, String)> = sqlx::query_as("SELECT id, body FROM alerts WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        match row {
+            Some(row) => Ok(self.with_actions(vec![row]).await?.pop()),
+            None => Ok(None),
+        }
+    }
+
+    async fn record_action(
+        &self,
+        alert: i64,
+        index: usize,
+        done: bool,
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO alert_actions (alert_id, action, done, actor, at_ms) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(alert)
+        .bind(index as i64)
+        .bind(done)
+        .bind(actor)
+        .bind(at.timestamp_millis())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn alerts(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Alert>, StoreError> {
+        let rows: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT id, body FROM alerts WHERE at_ms BETWEEN ? AND ? ORDER BY id DESC LIMIT ?",
+        )
+        .bind(from.timestamp_millis())
+        .bind(to.timestamp_millis())
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        self.with_actions(rows).await
     }
 
     async fn prune_history(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
@@ -284,6 +446,44 @@ impl Store for SqliteStore {
             .await?;
         Ok(done.rows_affected())
     }
+}
+
+impl SqliteStore {
+    /// Parses stored alerts (id, body) and applies each action's latest marking.
+    async fn with_actions(&self, rows: Vec<(i64, String)>) -> Result<Vec<Alert>, StoreError> {
+        let mut alerts = Vec::with_capacity(rows.len());
+        for (id, body) in rows {
+            let mut alert: Alert =
+                serde_json::from_str(&body).map_err(|e| StoreError::Corrupt {
+                    event_id: id,
+                    message: format!("alert: {e}"),
+                })?;
+            alert.id = id;
+            let marks: Vec<(i64, bool, String, i64)> = sqlx::query_as(
+                "SELECT action, done, actor, at_ms FROM alert_actions WHERE alert_id = ? ORDER BY id",
+            )
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?;
+            for (index, done, actor, at_ms) in marks {
+                let action: Option<&mut Action> = usize::try_from(index)
+                    .ok()
+                    .and_then(|i| alert.actions.get_mut(i));
+                if let Some(action) = action {
+                    action.done = done.then(|| Done {
+                        actor,
+                        at: millis(at_ms),
+                    });
+                }
+            }
+            alerts.push(alert);
+        }
+        Ok(alerts)
+    }
+}
+
+fn millis(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or_default()
 }
 
 #[cfg(test)]

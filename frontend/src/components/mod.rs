@@ -2,4 +2,5 @@
 
 pub mod connection;
 pub mod map;
+pub mod opel;
 pub mod site_tile;

@@ -2,9 +2,11 @@
 //! then ambulances waiting, patients with no criteria to reside and the ED, each with when
 //! it was observed. Every block is greyed and marked stale when its feed is too old.
 
+use crate::components::opel::OpelBadge;
 use crate::format;
 use chrono::{DateTime, Utc};
 use levels_shared::beds::{self, OccupancyBand};
+use levels_shared::escalation::Level;
 use levels_shared::feed::Feed;
 use levels_shared::live::SiteState;
 use levels_shared::reference::{Site, SiteKind};
@@ -14,6 +16,8 @@ use yew::prelude::*;
 pub struct Props {
     pub site: Site,
     pub state: Option<SiteState>,
+    /// The site's OPEL level, calculated and declared.
+    pub level: Option<Level>,
     pub now: DateTime<Utc>,
 }
 
@@ -51,7 +55,7 @@ pub fn site_tile(props: &Props) -> Html {
         <section class={classes!("tile", out_of_county.then_some("tile-ooc"), stale.then_some("stale"))}
             data-tile={site.code.clone()}>
             <header>
-                { opel_badge(props.state.as_ref()) }
+                <OpelBadge level={props.level.clone()} />
                 <h2 title={site.name.clone()}>{ &site.short_name }</h2>
                 // Narrow out-of-county tiles give the time only when it matters: when stale.
                 if !out_of_county || stale {
@@ -79,30 +83,6 @@ pub fn site_tile(props: &Props) -> Html {
             { flow(site, props.state.as_ref(), props.now) }
         </section>
     }
-}
-
-/// The calculated OPEL level, always as text ("OPEL 3"), never colour alone.
-fn opel_badge(state: Option<&SiteState>) -> Html {
-    let Some(e) = state.and_then(|s| s.opel.as_ref()) else {
-        return html! {};
-    };
-    let (class, text) = match e.level {
-        Some(level) => (format!("opel-{level}"), format!("OPEL {level}")),
-        None => ("opel-none".to_string(), "OPEL –".to_string()),
-    };
-    let title = match e.score {
-        Some(score) => format!(
-            "Calculated by {} v{}: score {score:.2}, {:.0}% of inputs usable",
-            e.policy,
-            e.policy_version,
-            e.coverage * 100.0
-        ),
-        None => format!(
-            "Too few usable inputs ({:.0}%) to calculate a level",
-            e.coverage * 100.0
-        ),
-    };
-    html! { <span class={classes!("opel", class)} title={title} data-opel={e.level.map(|l| l.to_string()).unwrap_or_default()}>{ text }</span> }
 }
 
 /// One block of the flow row: a headline figure and a line of detail.

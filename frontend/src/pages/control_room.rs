@@ -6,6 +6,7 @@ use crate::components::site_tile::SiteTile;
 use crate::format;
 use chrono::{DateTime, Utc};
 use levels_shared::beds::{self, OccupancyBand};
+use levels_shared::escalation::Entity;
 use levels_shared::feed::Feed;
 use levels_shared::live::LiveState;
 use levels_shared::reference::{ReferenceData, SiteKind};
@@ -25,7 +26,8 @@ pub fn control_room(props: &Props) -> Html {
     let tiles = |kind: SiteKind| {
         reference.sites.iter().filter(move |s| s.kind == kind).map(|site| {
             let state = props.live.sites.get(&site.code).cloned();
-            html! { <SiteTile key={site.code.clone()} site={site.clone()} state={state} now={props.now} /> }
+            let level = props.live.levels.get(&Entity::Site(site.code.clone())).cloned();
+            html! { <SiteTile key={site.code.clone()} site={site.clone()} state={state} level={level} now={props.now} /> }
         })
     };
     let community = reference

@@ -1,0 +1,291 @@
+//! Level changes become history and alerts: each calculated change is stored once, a move
+//! from one known level to another raises an alert with the policy's action card for the
+//! new level, and people declare levels and mark actions done through the API.
+//!
+//! - `POST /api/v1/declarations` `{entity, level, reason, actor}`: declare (level 1–4) or
+//!   withdraw (level null) a level.
+//! - `POST /api/v1/alerts/{id}/actions/{index}` `{done, actor}`: mark an action done or not.
+//! - `GET /api/v1/alerts?from=…&to=…&limit=…`: alerts raised, newest first.
+//!
+//! Every write is recorded with its actor before it is published.
+
+use super::policy::{PillarKind, Policy};
+use crate::api_error::ApiError;
+use crate::app::AppState;
+use crate::store::{Store, StoreError};
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, Duration, FixedOffset, Utc};
+use levels_shared::escalation::{Action, Alert, Declaration, Done, Entity, LevelChange, LevelKind};
+use levels_shared::live::{Change, LiveState, ALERTS_KEPT};
+use levels_shared::reference::ReferenceData;
+use serde::{Deserialize, Serialize};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/declarations", post(declare))
+        .route("/api/v1/alerts", get(list))
+        .route("/api/v1/alerts/{id}/actions/{index}", post(mark))
+}
+
+/// The pillar whose policy and action cards apply to `entity`.
+pub fn pillar_of(entity: &Entity) -> PillarKind {
+    match entity {
+        Entity::Site(_) => PillarKind::Acute,
+        Entity::Locality(_) | Entity::Community => PillarKind::Community,
+        Entity::System => PillarKind::System,
+    }
+}
+
+/// Whether `entity` names something the policy gives a level to.
+pub fn is_known(entity: &Entity, policy: &Policy, reference: &ReferenceData) -> bool {
+    let exists = match entity {
+        Entity::Site(code) => reference.site(code).is_some_and(|s| s.kind.is_acute()),
+        Entity::Locality(code) => reference.locality(code).is_some(),
+        Entity::Community | Entity::System => true,
+    };
+    exists && policy.pillar(pillar_of(entity)).is_some()
+}
+
+fn raise(policy: &Policy, change: &LevelChange, from: Option<u8>) -> Alert {
+    let actions = change
+        .level
+        .map(|level| policy.actions(pillar_of(&change.entity), level))
+        .unwrap_or_default();
+    Alert {
+        id: 0,
+        entity: change.entity.clone(),
+        kind: change.kind,
+        at: change.at,
+        from,
+        to: change.level,
+        actor: change.actor.clone(),
+        reason: change.reason.clone(),
+        actions: actions
+            .into_iter()
+            .map(|text| Action { text, done: None })
+            .collect(),
+    }
+}
+
+/// Stores the calculated changes whose level differs from the last one stored (so a
+/// restart, which recalculates every level, records nothing new) and returns the alerts
+/// raised: one for each move from one known level to another. A level becoming or ceasing
+/// to be calculable is history, not an alert: staleness is shown where the figures are.
+pub async fn record(
+    store: &dyn Store,
+    policy: &Policy,
+    changes: Vec<LevelChange>,
+) -> Result<Vec<Change>, StoreError> {
+    let mut alerts = Vec::new();
+    for change in changes {
+        if store.last_level(&change.entity, change.kind).await? == Some(change.level) {
+            continue;
+        }
+        let before = store.last_known_level(&change.entity, change.kind).await?;
+        store.record_level(&change).await?;
+        if let (Some(from), Some(to)) = (before, change.level) {
+            if from != to {
+                let mut alert = raise(policy, &change, Some(from));
+                alert.id = store.record_alert(&alert).await?;
+                alerts.push(Change::Alert { alert });
+            }
+        }
+    }
+    Ok(alerts)
+}
+
+/// Records calculated level changes and publishes the alerts they raise. Called with the
+/// projection lock held, so alerts follow the delta that changed the level. A store error
+/// is logged, not failed: the levels are already published, and the next change is
+/// compared with the last one stored.
+pub async fn record_and_publish(app: &AppState, changes: Vec<LevelChange>) {
+    if changes.is_empty() {
+        return;
+    }
+    match record(app.store.as_ref(), &app.policy, changes).await {
+        Ok(alerts) => {
+            app.hub.publish(alerts);
+        }
+        Err(e) => tracing::error!(error = %e, "could not record level changes"),
+    }
+}
+
+/// Puts declarations in force and the latest alerts into the live state at start-up.
+pub async fn restore(store: &dyn Store, live: &mut LiveState) -> Result<(), StoreError> {
+    for (entity, declaration) in store.declarations().await? {
+        live.levels.entry(entity).or_default().declared = Some(declaration);
+    }
+    let now = Utc::now();
+    live.alerts = store
+        .alerts(now - Duration::days(7), now, ALERTS_KEPT as u32)
+        .await?;
+    Ok(())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeclareRequest {
+    entity: Entity,
+    /// OPEL 1–4, or null to withdraw the declaration.
+    level: Option<u8>,
+    #[serde(default)]
+    reason: String,
+    /// Who declares; replaced by the signed-in user when accounts arrive.
+    actor: String,
+}
+
+#[derive(Debug, Serialize)]
+struct DeclareReply {
+    entity: Entity,
+    declared: Option<Declaration>,
+    calculated: Option<u8>,
+    /// The alert raised, if the declared level changed.
+    alert: Option<i64>,
+    seq: u64,
+}
+
+const MAX_TEXT: usize = 500;
+
+fn required(field: &str, value: &str) -> Result<String, ApiError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(ApiError::unprocessable(format!("{field} is required")));
+    }
+    if value.chars().count() > MAX_TEXT {
+        return Err(ApiError::unprocessable(format!(
+            "{field} is longer than {MAX_TEXT} characters"
+        )));
+    }
+    Ok(value.to_owned())
+}
+
+async fn declare(
+    State(app): State<AppState>,
+    body: Result<Json<DeclareRequest>, JsonRejection>,
+) -> Result<Json<DeclareReply>, ApiError> {
+    let Json(req) = body?;
+    if !is_known(&req.entity, &app.policy, &app.reference) {
+        return Err(ApiError::not_found(format!(
+            "no level is kept for {}: give an acute site (site:CODE), a locality (community:CODE), community or system",
+            req.entity
+        )));
+    }
+    if let Some(level) = req.level.filter(|l| !(1..=4).contains(l)) {
+        return Err(ApiError::unprocessable(format!(
+            "level {level} is not an OPEL level: give 1 to 4, or null to withdraw"
+        )));
+    }
+    let actor = required("actor", &req.actor)?;
+    let reason = match req.level {
+        Some(_) => required("reason", &req.reason)?,
+        None => req.reason.trim().chars().take(MAX_TEXT).collect(),
+    };
+    // Held so the declaration's delta is ordered with the projection's.
+    let _projection = app.projection.lock().await;
+    let (_, _, live) = app.hub.state();
+    let level = live.levels.get(&req.entity).cloned().unwrap_or_default();
+    let before = level.declared.as_ref().map(|d| d.level);
+    if before.is_none() && req.level.is_none() {
+        return Err(ApiError::unprocessable(format!(
+            "{} has no declared level to withdraw",
+            req.entity
+        )));
+    }
+    let at = Utc::now();
+    let change = LevelChange {
+        entity: req.entity.clone(),
+        kind: LevelKind::Declared,
+        at,
+        level: req.level,
+        explanation: None,
+        actor: Some(actor.clone()),
+        reason: Some(reason.clone()).filter(|r| !r.is_empty()),
+    };
+    app.store.record_level(&change).await?;
+    let declared = req.level.map(|level| Declaration {
+        level,
+        reason,
+        actor,
+        at,
+    });
+    let mut changes = vec![Change::Declared {
+        entity: req.entity.clone(),
+        declaration: declared.clone(),
+    }];
+    let mut alert_id = None;
+    if before != req.level {
+        let mut alert = raise(&app.policy, &change, before);
+        alert.id = app.store.record_alert(&alert).await?;
+        alert_id = Some(alert.id);
+        changes.push(Change::Alert { alert });
+    }
+    tracing::info!(entity = %req.entity, level = ?req.level, "level declared");
+    let seq = app.hub.publish(changes);
+    Ok(Json(DeclareReply {
+        entity: req.entity,
+        declared,
+        calculated: level.calculated_level(),
+        alert: alert_id,
+        seq,
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MarkRequest {
+    done: bool,
+    /// Who marks it; replaced by the signed-in user when accounts arrive.
+    actor: String,
+}
+
+async fn mark(
+    State(app): State<AppState>,
+    Path((id, index)): Path<(i64, usize)>,
+    body: Result<Json<MarkRequest>, JsonRejection>,
+) -> Result<Json<Alert>, ApiError> {
+    let Json(req) = body?;
+    let actor = required("actor", &req.actor)?;
+    let _projection = app.projection.lock().await;
+    let Some(mut alert) = app.store.alert(id).await? else {
+        return Err(ApiError::not_found(format!("no alert {id}")));
+    };
+    let count = alert.actions.len();
+    let Some(action) = alert.actions.get_mut(index) else {
+        return Err(ApiError::not_found(format!(
+            "alert {id} has {count} actions, numbered from 0; there is no action {index}"
+        )));
+    };
+    let at = Utc::now();
+    app.store
+        .record_action(id, index, req.done, &actor, at)
+        .await?;
+    action.done = req.done.then_some(Done { actor, at });
+    app.hub.publish(vec![Change::Action {
+        alert: id,
+        index,
+        done: action.done.clone(),
+    }]);
+    Ok(Json(alert))
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    from: Option<DateTime<FixedOffset>>,
+    to: Option<DateTime<FixedOffset>>,
+    limit: Option<u32>,
+}
+
+/// Alerts in the range (default: the last 7 days), newest first, at most `limit` (1,000).
+async fn list(
+    State(app): State<AppState>,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<Vec<Alert>>, ApiError> {
+    let Query(q) = query?;
+    let to = q.to.map_or_else(Utc::now, |t| t.to_utc());
+    let from = q.from.map_or(to - Duration::days(7), |t| t.to_utc());
+    let limit = q.limit.unwrap_or(1000).clamp(1, 1000);
+    Ok(Json(app.store.alerts(from, to, limit).await?))
+}
