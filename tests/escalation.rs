@@ -577,3 +577,23 @@ fn reference_teams() -> Vec<(String, String, String)> {
         })
         .collect()
 }
+
+#[tokio::test]
+async fn with_the_shipped_settling_time_a_new_level_waits_and_raises_no_alert_yet() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = test_config(dir.path());
+    config.escalation.settle_minutes = None; // the policy's 10 minutes
+    let app = TestApp::spawn(config).await;
+    post_level_3_inputs(&app).await;
+    post_level_4_ed(&app).await;
+    let calculated = level_of(&app.state().await, "site:MPH")["calculated"].clone();
+    assert_eq!(calculated["level"], 3, "{calculated}");
+    assert_eq!(calculated["pending"]["level"], 4);
+    assert!(
+        calculated["score"].as_f64().expect("score") >= 3.25,
+        "the score is the new one"
+    );
+    let (_, alerts) = app.get("/api/v1/alerts").await;
+    assert_eq!(alerts, json!([]));
+    app.stop().await;
+}

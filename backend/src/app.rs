@@ -84,6 +84,7 @@ impl Application {
         let escalator = state::Escalation {
             policy: policy.clone(),
             reference: reference.clone(),
+            settle_minutes: config.escalation.settle_minutes,
         };
         let (mut live_state, mut projection) =
             state::project(&rows, chrono::Utc::now(), Some(escalator))?;

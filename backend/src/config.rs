@@ -109,6 +109,9 @@ pub struct SimulatorConfig {
 pub struct EscalationConfig {
     /// The escalation policy file (see `config/escalation/default.toml`).
     pub policy: PathBuf,
+    /// Replaces every pillar's `settle_minutes`: for a sped-up demo, or tests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settle_minutes: Option<u32>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -184,6 +187,7 @@ impl Default for Config {
             },
             escalation: EscalationConfig {
                 policy: PathBuf::from("config/escalation/default.toml"),
+                settle_minutes: None,
             },
             history: HistoryConfig {
                 resolution_seconds: 300,

@@ -1,7 +1,7 @@
 //! The app shell: loads reference data, runs the live link and the clock, shows the view.
 
 use crate::components::connection::Connection;
-use crate::components::opel::{AlertStrip, OpelBadge};
+use crate::components::opel::OpelBadge;
 use crate::pages::control_room::ControlRoom;
 use crate::services::{api, live};
 use crate::state::{Dashboard, Link};
@@ -88,12 +88,6 @@ pub fn app() -> Html {
         }
         _ => html! {},
     };
-    let alerts = match &*reference {
-        Reference::Loaded(r) => html! {
-            <AlertStrip alerts={dashboard.live.alerts.clone()} reference={r.clone()} now={server_now} />
-        },
-        _ => html! {},
-    };
     html! {
         <div class={classes!("app", matches!(dashboard.link, Link::Reconnecting { .. }).then_some("disconnected"))}>
             <header class="top-bar">
@@ -106,7 +100,6 @@ pub fn app() -> Html {
                 <Connection link={dashboard.link.clone()} last_update={dashboard.last_update} now={*now} />
             </header>
             { lost }
-            { alerts }
             { body }
             <footer class="attribution">{ attribution }</footer>
         </div>

@@ -97,6 +97,17 @@ pub struct Explanation {
     /// The share of the total weight whose input was usable.
     pub coverage: f64,
     pub parameters: Vec<ParameterResult>,
+    /// A different level the score has reached but that has not yet held for the
+    /// policy's settling time; `level` stays as it was until it has.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending: Option<Pending>,
+}
+
+/// A level waiting to settle: reached at `since`, taking effect once it has held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pending {
+    pub level: u8,
+    pub since: DateTime<Utc>,
 }
 
 /// A level a person declared in place of the calculated one, and why.
@@ -258,6 +269,7 @@ mod tests {
                 score: Some(2.0),
                 coverage: 1.0,
                 parameters: vec![],
+                pending: None,
             }),
             declared: None,
         };
@@ -266,7 +278,9 @@ mod tests {
             level: 4,
             reason: "Major incident".into(),
             actor: "Site manager".into(),
-            at: Utc::now(),
+            at: DateTime::parse_from_rfc3339("2026-11-25T08:00:00Z")
+                .expect("time")
+                .to_utc(),
         });
         assert_eq!(
             (level.shown(), level.calculated_level()),

@@ -45,6 +45,8 @@ pub fn test_config(dir: &Path) -> Config {
     cfg.reference.context = cfg.reference.context.map(|p| root.join(p));
     cfg.reference.teams = cfg.reference.teams.map(|p| root.join(p));
     cfg.escalation.policy = root.join(&cfg.escalation.policy);
+    // Levels change at once in tests; settling has its own test.
+    cfg.escalation.settle_minutes = Some(0);
     cfg.live.heartbeat_seconds = 1;
     cfg.log.level = "warn".into();
     let producer = |name: &str, token: &str, feeds: Vec<Feed>, sites: &[&str]| ProducerConfig {

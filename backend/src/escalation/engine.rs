@@ -130,6 +130,7 @@ fn conclude(
         score,
         coverage,
         parameters,
+        pending: None,
     }
 }
 

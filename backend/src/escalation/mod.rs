@@ -5,6 +5,7 @@
 //! - [`inputs`]: the measures a policy may name, read from the live state.
 //! - [`engine`]: a pillar's level and explanation from its inputs; the system roll-up.
 //! - [`assess`]: every entity's calculated level at once.
+//! - [`settle`]: a new level takes effect once it has held for the settling time.
 //! - [`alerts`]: level changes recorded, alerts raised, declarations and actions (API).
 //! - [`timeline`]: the level history and the daily pattern (API).
 
@@ -13,4 +14,5 @@ pub mod assess;
 pub mod engine;
 pub mod inputs;
 pub mod policy;
+pub mod settle;
 pub mod timeline;

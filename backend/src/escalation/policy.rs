@@ -117,6 +117,11 @@ pub struct Pillar {
     /// With `compute`: the least share of total weight that must be usable (0–1).
     #[serde(default = "full_coverage")]
     pub min_coverage: Spanned<f64>,
+    /// How long a new calculated level must hold before it replaces the current one, so a
+    /// value wavering at a threshold does not flap the level (and its alerts). Levels
+    /// becoming or ceasing to be calculable change at once.
+    #[serde(default)]
+    pub settle_minutes: u32,
     #[serde(rename = "parameter", default)]
     pub parameters: Vec<Parameter>,
     /// The system pillar only: the pillars it rolls up.

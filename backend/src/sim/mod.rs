@@ -81,10 +81,8 @@ pub async fn run(
                 );
             }
         }
-        sent.post(&poster, "handovers", batch, |r| {
-            (r.id.clone(), r.at.to_utc())
-        })
-        .await;
+        sent.post(&poster, "handovers", batch, |r| r.id.clone())
+            .await;
 
         // Discharge delays: every site's list as it stands.
         let batch: Vec<_> = reference
@@ -94,10 +92,8 @@ pub async fn run(
             .flat_map(|p| p.records(now))
             .filter(|r| sent.is_new(&r.id))
             .collect();
-        sent.post(&poster, "discharge-delays", batch, |r| {
-            (r.id.clone(), r.at.to_utc())
-        })
-        .await;
+        sent.post(&poster, "discharge-delays", batch, |r| r.id.clone())
+            .await;
 
         // Community caseloads every 15 minutes; ED snapshots every minute, so the ED keeps
         // pace with the sped-up day's escalation scenario.
@@ -108,10 +104,8 @@ pub async fn run(
             .map(|team| snapshots::community(cfg.seed, team, quarter))
             .filter(|r| sent.is_new(&r.id))
             .collect();
-        sent.post(&poster, "community", batch, |r| {
-            (r.id.clone(), r.at.to_utc())
-        })
-        .await;
+        sent.post(&poster, "community", batch, |r| r.id.clone())
+            .await;
         let minute = boundary(now, 60);
         let sim_hour = hour_of(sim_time);
         let batch: Vec<_> = reference
@@ -129,8 +123,7 @@ pub async fn run(
             })
             .filter(|r| sent.is_new(&r.id))
             .collect();
-        sent.post(&poster, "ed", batch, |r| (r.id.clone(), r.at.to_utc()))
-            .await;
+        sent.post(&poster, "ed", batch, |r| r.id.clone()).await;
 
         sent.forget_before(now - Duration::days(9));
     }
@@ -197,13 +190,16 @@ impl Sent {
         poster: &Poster,
         feed: &str,
         batch: Vec<T>,
-        key: impl Fn(&T) -> (String, DateTime<Utc>),
+        id: impl Fn(&T) -> String,
     ) {
         if batch.is_empty() {
             return;
         }
         if poster.post(feed, &batch).await {
-            self.0.extend(batch.iter().map(key));
+            // Remembered from when it was sent, not when it was observed: a patient on the
+            // list for weeks keeps the record that put them there.
+            let now = Utc::now();
+            self.0.extend(batch.iter().map(|r| (id(r), now)));
         }
     }
 

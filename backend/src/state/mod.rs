@@ -8,15 +8,17 @@ pub mod calendar;
 pub mod delays;
 pub mod handovers;
 
+use crate::escalation::alerts;
 use crate::escalation::assess::assess;
 use crate::escalation::policy::Policy;
+use crate::escalation::settle::Settler;
 use crate::store::{StateRow, StoreError};
 use chrono::{DateTime, Utc};
 use levels_shared::beds::{BedPool, BedsRecord};
 use levels_shared::community::CommunityRecord;
 use levels_shared::discharge::{DelayRecord, DelayStatus};
 use levels_shared::ed::EdRecord;
-use levels_shared::escalation::{LevelChange, LevelKind};
+use levels_shared::escalation::{Entity, LevelChange, LevelKind};
 use levels_shared::feed::Feed;
 use levels_shared::handovers::HandoverRecord;
 use levels_shared::live::{Change, LiveState};
@@ -68,6 +70,7 @@ pub struct Projection {
     /// The live state as published, which escalation reads its inputs from.
     live: LiveState,
     escalation: Option<Escalation>,
+    settler: Settler,
     /// Calculated levels that changed since last taken, for the level history.
     level_changes: Vec<LevelChange>,
 }
@@ -76,6 +79,20 @@ pub struct Projection {
 pub struct Escalation {
     pub policy: Arc<Policy>,
     pub reference: Arc<ReferenceData>,
+    /// Replaces every pillar's settling time when set (configuration).
+    pub settle_minutes: Option<u32>,
+}
+
+impl Escalation {
+    /// How long a new level of `entity` must hold before it is shown.
+    fn settle(&self, entity: &Entity) -> chrono::Duration {
+        let minutes = self.settle_minutes.unwrap_or_else(|| {
+            self.policy
+                .pillar(alerts::pillar_of(entity))
+                .map_or(0, |p| p.settle_minutes)
+        });
+        chrono::Duration::minutes(i64::from(minutes))
+    }
 }
 
 impl Projection {
@@ -108,12 +125,15 @@ impl Projection {
         let Some(esc) = &self.escalation else {
             return changes;
         };
-        for (entity, explanation) in assess(&esc.policy, &esc.reference, &self.live, now) {
+        for (entity, assessed) in assess(&esc.policy, &esc.reference, &self.live, now) {
             let current = self
                 .live
                 .levels
                 .get(&entity)
                 .and_then(|l| l.calculated.as_ref());
+            let explanation =
+                self.settler
+                    .settle(&entity, assessed, current, esc.settle(&entity), now);
             if current.map(|e| e.level) != Some(explanation.level) {
                 self.level_changes.push(LevelChange {
                     entity: entity.clone(),

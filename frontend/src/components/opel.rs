@@ -45,6 +45,14 @@ pub fn opel_badge(props: &BadgeProps) -> Html {
             d.reason
         );
     }
+    let pending = calculated.and_then(|e| e.pending);
+    if let Some(p) = pending {
+        title = format!(
+            "{title}. The score has been at OPEL {} since {}; it takes effect once it has held for the policy's settling time.",
+            p.level,
+            format::clock(&p.since)
+        );
+    }
     let calc = level
         .calculated_level()
         .map_or("–".to_string(), |l| l.to_string());
@@ -53,6 +61,9 @@ pub fn opel_badge(props: &BadgeProps) -> Html {
             <span class={classes!("opel", class)} data-opel={shown.map(|l| l.to_string()).unwrap_or_default()}>{ text }</span>
             if level.declared.is_some() {
                 <span class="opel-declared" data-calculated={calc.clone()}>{ format!("declared · calc {calc}") }</span>
+            }
+            if let Some(p) = pending {
+                <span class="opel-pending" data-pending={p.level.to_string()}>{ format!("→ {} since {}", p.level, format::clock(&p.since)) }</span>
             }
         </span>
     }
@@ -83,8 +94,8 @@ pub struct StripProps {
     pub now: DateTime<Utc>,
 }
 
-/// The latest level changes of the last 12 hours, newest first, each with its first action
-/// not yet done.
+/// The latest level changes of the last 12 hours, newest first: the newest with its whole
+/// action card (done actions ticked), the two before it in a line each.
 #[function_component(AlertStrip)]
 pub fn alert_strip(props: &StripProps) -> Html {
     let recent: Vec<&Alert> = props
@@ -94,9 +105,9 @@ pub fn alert_strip(props: &StripProps) -> Html {
         .take(3)
         .collect();
     if recent.is_empty() {
-        return html! {};
+        return html! { <p class="alerts-none">{ "No level changes in the last 12 hours" }</p> };
     }
-    let item = |a: &Alert| {
+    let item = |(i, a): (usize, &Alert)| {
         let name = entity_name(&a.entity, &props.reference);
         let arrow = if a.is_escalation() { "▲" } else { "▼" };
         let what = match (a.kind, a.to) {
@@ -109,24 +120,33 @@ pub fn alert_strip(props: &StripProps) -> Html {
             }
         };
         let done = a.actions.iter().filter(|x| x.done.is_some()).count();
-        let next = a.actions.iter().find(|x| x.done.is_none());
         let class = a.to.map(|l| format!("alert-{l}"));
+        let card = (i == 0).then(|| {
+            html! {
+                <ul class="alert-card">
+                    { for a.actions.iter().map(|x| html! {
+                        <li class={classes!(x.done.is_some().then_some("done"))}>
+                            { if x.done.is_some() { "✓ " } else { "☐ " } }{ &x.text }
+                        </li>
+                    }) }
+                </ul>
+            }
+        });
         html! {
             <li class={classes!("alert", class)} data-alert={a.id.to_string()}>
                 <span class="alert-time">{ format::clock(&a.at) }</span>
                 <span class="alert-what">{ format!("{arrow} {name}: {what}") }</span>
+                if let Some(reason) = &a.reason { <span class="alert-reason">{ format!("“{reason}”") }</span> }
                 if !a.actions.is_empty() {
-                    <span class="alert-actions">
-                        { format!("{done}/{} actions done", a.actions.len()) }
-                        if let Some(next) = next { { format!(" · next: {}", next.text) } }
-                    </span>
+                    <span class="alert-actions">{ format!("{done} of {} actions done", a.actions.len()) }</span>
                 }
+                { card.unwrap_or_default() }
             </li>
         }
     };
     html! {
         <ul class="alert-strip" role="status" aria-label="Level changes">
-            { for recent.into_iter().map(item) }
+            { for recent.into_iter().enumerate().map(item) }
         </ul>
     }
 }

@@ -2,6 +2,7 @@
 //! glance, laid out for a 1920×1080 screen read from across the room.
 
 use crate::components::map::SystemMap;
+use crate::components::opel::AlertStrip;
 use crate::components::site_tile::SiteTile;
 use crate::format;
 use chrono::{DateTime, Utc};
@@ -72,6 +73,8 @@ pub fn control_room(props: &Props) -> Html {
                 <div class="tiles">{ for tiles(SiteKind::Acute) }</div>
                 <h2 class="panel-title">{ "Out-of-county acute hospitals" }</h2>
                 <div class="tiles tiles-ooc">{ for tiles(SiteKind::OutOfCountyAcute) }</div>
+                <h2 class="panel-title">{ "Level changes" }</h2>
+                <AlertStrip alerts={props.live.alerts.clone()} reference={reference.clone()} now={props.now} />
             </section>
         </main>
     }
