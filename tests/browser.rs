@@ -147,3 +147,74 @@ async fn the_control_room_shows_the_map_and_updates_live_and_across_a_restart() 
     browser.close().await;
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_declared_level_and_its_alert_reach_the_control_room_without_a_reload() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = TestApp::spawn(test_config(dir.path())).await;
+    app.post_beds_ok(&json!([beds("b1", "MPH", 400)])).await;
+    let browser = Browser::start().await;
+    browser
+        .client
+        .goto(&app.url("/"))
+        .await
+        .expect("the page loads");
+    browser
+        .wait_until(20, "the MPH tile", |c| async move {
+            Browser::text(&c, "[data-tile=MPH] .occupancy").await
+        })
+        .await;
+    assert_eq!(
+        Browser::text(&browser.client, ".alerts-none")
+            .await
+            .as_deref(),
+        Some("No level changes in the last 12 hours")
+    );
+
+    let declare = json!({"entity": "site:MPH", "level": 4, "reason": "CT scanner down",
+        "actor": "Alex Hart, site manager"});
+    let (status, answer) = app.post_json("/api/v1/declarations", &declare).await;
+    assert_eq!(status, 200, "{answer}");
+    let alert = answer["alert"].as_i64().expect("an alert id");
+
+    // The tile shows the declared level in words, with the calculated one beside it.
+    let badge = browser
+        .wait_until(5, "MPH declared OPEL 4", |c| async move {
+            let text = Browser::text(&c, "[data-tile=MPH] .opel-group").await?;
+            text.contains("OPEL 4").then_some(text)
+        })
+        .await;
+    assert!(badge.contains("declared · calc –"), "{badge}");
+    // The alert with its OPEL 4 action card, every action still to do.
+    let strip = Browser::text(&browser.client, ".alert-strip")
+        .await
+        .unwrap_or_default();
+    assert!(
+        strip.contains("▲ Musgrove Park: OPEL 4 declared"),
+        "{strip}"
+    );
+    assert!(strip.contains("“CT scanner down”"), "{strip}");
+    assert!(strip.contains("0 of 4 actions done"), "{strip}");
+    assert!(strip.contains("☐ Executive on-call leads"), "{strip}");
+
+    // An action marked done elsewhere is ticked here.
+    let (status, _) = app
+        .post_json(
+            &format!("/api/v1/alerts/{alert}/actions/0"),
+            &json!({"done": true, "actor": "Sam Patel"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    browser
+        .wait_until(5, "the action ticked", |c| async move {
+            let text = Browser::text(&c, ".alert-strip").await?;
+            (text.contains("1 of 4 actions done") && text.contains("✓ Executive on-call leads"))
+                .then_some(())
+        })
+        .await;
+    browser
+        .screenshot(&workspace_root().join("target/browser-declared.png"))
+        .await;
+    browser.close().await;
+    app.stop().await;
+}
