@@ -367,6 +367,11 @@ async fn a_declared_level_is_shown_over_the_calculated_one_and_recorded() {
             422,
             "no declared level",
         ),
+        (
+            json!({"entity": "system", "reason": "r", "actor": "a"}),
+            422,
+            "level is required",
+        ),
     ] {
         let (status, answer) = app.post_json("/api/v1/declarations", &body).await;
         assert_eq!(status, want, "{body}: {answer}");
@@ -595,5 +600,30 @@ async fn with_the_shipped_settling_time_a_new_level_waits_and_raises_no_alert_ye
     );
     let (_, alerts) = app.get("/api/v1/alerts").await;
     assert_eq!(alerts, json!([]));
+    app.stop().await;
+
+    // A restart resumes from the level shown: OPEL 4 is still pending, not jumped to.
+    let mut config = test_config(dir.path());
+    config.escalation.settle_minutes = None;
+    let app = TestApp::spawn(config).await;
+    let calculated = level_of(&app.state().await, "site:MPH")["calculated"].clone();
+    assert_eq!(
+        (
+            calculated["level"].as_u64(),
+            calculated["pending"]["level"].as_u64()
+        ),
+        (Some(3), Some(4)),
+        "{calculated}"
+    );
+    let (_, alerts) = app.get("/api/v1/alerts").await;
+    assert_eq!(alerts, json!([]));
+    let (_, timeline) = app.get("/api/v1/levels?entity=site:MPH").await;
+    let levels: Vec<Option<u64>> = timeline
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|c| c["level"].as_u64())
+        .collect();
+    assert_eq!(levels, [None, Some(3)]);
     app.stop().await;
 }

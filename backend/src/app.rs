@@ -76,6 +76,7 @@ impl Application {
             .await
             .with_context(|| format!("opening the database {}", config.database.url))?;
         let rows = store.current_state().await?;
+        let shown = store.latest_calculated().await?;
         let policy = Arc::new(
             Policy::load(&config.escalation.policy).context("loading the escalation policy")?,
         );
@@ -87,7 +88,7 @@ impl Application {
             settle_minutes: config.escalation.settle_minutes,
         };
         let (mut live_state, mut projection) =
-            state::project(&rows, chrono::Utc::now(), Some(escalator))?;
+            state::project(&rows, chrono::Utc::now(), Some(escalator), shown)?;
         // Levels recalculated from the stored state: recorded if they moved while we were
         // down; the alerts that raises are kept with the rest.
         escalation::alerts::record(store.as_ref(), &policy, projection.take_level_changes())

@@ -83,6 +83,9 @@ pub struct ParameterResult {
     pub weight: f64,
     /// This parameter's share of the score: weight × band ÷ the used weight.
     pub contribution: Option<f64>,
+    /// What the value was made of when not all of it: e.g. "12 of 15 teams; 3 stale".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// A computed level and why.

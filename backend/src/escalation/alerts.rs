@@ -85,13 +85,14 @@ pub async fn record(
             continue;
         }
         let before = store.last_known_level(&change.entity, change.kind).await?;
-        store.record_level(&change).await?;
-        if let (Some(from), Some(to)) = (before, change.level) {
-            if from != to {
-                let mut alert = raise(policy, &change, Some(from));
-                alert.id = store.record_alert(&alert).await?;
-                alerts.push(Change::Alert { alert });
-            }
+        let alert = match (before, change.level) {
+            (Some(from), Some(to)) if from != to => Some(raise(policy, &change, Some(from))),
+            _ => None,
+        };
+        let id = store.record_level(&change, alert.as_ref()).await?;
+        if let (Some(mut alert), Some(id)) = (alert, id) {
+            alert.id = id;
+            alerts.push(Change::Alert { alert });
         }
     }
     Ok(alerts)
@@ -118,9 +119,8 @@ pub async fn restore(store: &dyn Store, live: &mut LiveState) -> Result<(), Stor
     for (entity, declaration) in store.declarations().await? {
         live.levels.entry(entity).or_default().declared = Some(declaration);
     }
-    let now = Utc::now();
     live.alerts = store
-        .alerts(now - Duration::days(7), now, ALERTS_KEPT as u32)
+        .alerts(DateTime::UNIX_EPOCH, Utc::now(), ALERTS_KEPT as u32)
         .await?;
     Ok(())
 }
@@ -129,8 +129,10 @@ pub async fn restore(store: &dyn Store, live: &mut LiveState) -> Result<(), Stor
 #[serde(deny_unknown_fields)]
 struct DeclareRequest {
     entity: Entity,
-    /// OPEL 1–4, or null to withdraw the declaration.
-    level: Option<u8>,
+    /// OPEL 1–4, or null to withdraw the declaration; required either way, so a body that
+    /// forgets it is refused rather than read as a withdrawal.
+    #[serde(default, deserialize_with = "present")]
+    level: Option<Option<u8>>,
     #[serde(default)]
     reason: String,
     /// Who declares; replaced by the signed-in user when accounts arrive.
@@ -162,33 +164,43 @@ fn required(field: &str, value: &str) -> Result<String, ApiError> {
     Ok(value.to_owned())
 }
 
+/// Marks a field that was given (even as null) apart from one left out.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<u8>>, D::Error> {
+    Option::<u8>::deserialize(d).map(Some)
+}
+
 async fn declare(
     State(app): State<AppState>,
     body: Result<Json<DeclareRequest>, JsonRejection>,
 ) -> Result<Json<DeclareReply>, ApiError> {
-    let Json(req) = body?;
+    let Json(mut req) = body?;
+    let Some(level) = req.level.take() else {
+        return Err(ApiError::unprocessable(
+            "level is required: give 1 to 4 to declare, or null to withdraw the declaration",
+        ));
+    };
     if !is_known(&req.entity, &app.policy, &app.reference) {
         return Err(ApiError::not_found(format!(
             "no level is kept for {}: give an acute site (site:CODE), a locality (community:CODE), community or system",
             req.entity
         )));
     }
-    if let Some(level) = req.level.filter(|l| !(1..=4).contains(l)) {
+    if let Some(level) = level.filter(|l| !(1..=4).contains(l)) {
         return Err(ApiError::unprocessable(format!(
             "level {level} is not an OPEL level: give 1 to 4, or null to withdraw"
         )));
     }
     let actor = required("actor", &req.actor)?;
-    let reason = match req.level {
+    let reason = match level {
         Some(_) => required("reason", &req.reason)?,
         None => req.reason.trim().chars().take(MAX_TEXT).collect(),
     };
     // Held so the declaration's delta is ordered with the projection's.
     let _projection = app.projection.lock().await;
     let (_, _, live) = app.hub.state();
-    let level = live.levels.get(&req.entity).cloned().unwrap_or_default();
-    let before = level.declared.as_ref().map(|d| d.level);
-    if before.is_none() && req.level.is_none() {
+    let current = live.levels.get(&req.entity).cloned().unwrap_or_default();
+    let before = current.declared.as_ref().map(|d| d.level);
+    if before.is_none() && level.is_none() {
         return Err(ApiError::unprocessable(format!(
             "{} has no declared level to withdraw",
             req.entity
@@ -199,13 +211,14 @@ async fn declare(
         entity: req.entity.clone(),
         kind: LevelKind::Declared,
         at,
-        level: req.level,
+        level,
         explanation: None,
         actor: Some(actor.clone()),
         reason: Some(reason.clone()).filter(|r| !r.is_empty()),
     };
-    app.store.record_level(&change).await?;
-    let declared = req.level.map(|level| Declaration {
+    let alert = (before != level).then(|| raise(&app.policy, &change, before));
+    let id = app.store.record_level(&change, alert.as_ref()).await?;
+    let declared = level.map(|level| Declaration {
         level,
         reason,
         actor,
@@ -215,20 +228,17 @@ async fn declare(
         entity: req.entity.clone(),
         declaration: declared.clone(),
     }];
-    let mut alert_id = None;
-    if before != req.level {
-        let mut alert = raise(&app.policy, &change, before);
-        alert.id = app.store.record_alert(&alert).await?;
-        alert_id = Some(alert.id);
+    if let (Some(mut alert), Some(id)) = (alert, id) {
+        alert.id = id;
         changes.push(Change::Alert { alert });
     }
-    tracing::info!(entity = %req.entity, level = ?req.level, "level declared");
+    tracing::info!(entity = %req.entity, ?level, "level declared");
     let seq = app.hub.publish(changes);
     Ok(Json(DeclareReply {
         entity: req.entity,
         declared,
-        calculated: level.calculated_level(),
-        alert: alert_id,
+        calculated: current.calculated_level(),
+        alert: id,
         seq,
     }))
 }

@@ -10,35 +10,42 @@ use levels_shared::live::{LiveState, SiteState};
 use levels_shared::reference::ReferenceData;
 
 /// The calculated level of every entity the policy has a pillar for, members before the
-/// system that rolls them up.
+/// system that rolls them up. `settle` turns each assessed explanation into the one shown
+/// (see `settle.rs`), so the system rolls up the levels its members show.
 pub fn assess(
     policy: &Policy,
     reference: &ReferenceData,
     live: &LiveState,
     now: DateTime<Utc>,
+    mut settle: impl FnMut(&Entity, Explanation) -> Explanation,
 ) -> Vec<(Entity, Explanation)> {
     let mut out = Vec::new();
+    let mut put = |out: &mut Vec<(Entity, Explanation)>, entity: Entity, e: Explanation| {
+        let shown = settle(&entity, e);
+        out.push((entity, shown));
+    };
     if let Some(pillar) = policy.pillar(PillarKind::Acute) {
         let empty = SiteState::default();
         for site in reference.sites.iter().filter(|s| s.kind.is_acute()) {
             let state = live.sites.get(&site.code).unwrap_or(&empty);
             let e = engine::evaluate(policy, pillar, |m| inputs::acute(m, site, state, now));
-            out.push((Entity::Site(site.code.clone()), e));
+            put(&mut out, Entity::Site(site.code.clone()), e);
         }
     }
     if let Some(pillar) = policy.pillar(PillarKind::Community) {
         for locality in &reference.localities {
             let area = CommunityArea::gather(reference, live, Some(&locality.code), now);
             let e = engine::evaluate(policy, pillar, |m| area.input(m));
-            out.push((Entity::Locality(locality.code.clone()), e));
+            put(&mut out, Entity::Locality(locality.code.clone()), e);
         }
         let area = CommunityArea::gather(reference, live, None, now);
         let e = engine::evaluate(policy, pillar, |m| area.input(m));
-        out.push((Entity::Community, e));
+        put(&mut out, Entity::Community, e);
     }
     if let Some(pillar) = policy.pillar(PillarKind::System) {
         let members = members(pillar, reference, live, &out, now);
-        out.push((Entity::System, engine::roll_up(policy, pillar, &members)));
+        let e = engine::roll_up(policy, pillar, &members);
+        put(&mut out, Entity::System, e);
     }
     out
 }
@@ -250,7 +257,7 @@ mod tests {
             caseload("T1", 102, 100),
             caseload("T2", 45, 50),
         ]);
-        let out = assess(&policy(), &reference(), &live, now());
+        let out = assess(&policy(), &reference(), &live, now(), |_, e| e);
 
         assert_eq!(find(&out, "site:A1").level, Some(3));
         assert_eq!(find(&out, "site:A2").level, Some(1));
@@ -314,11 +321,37 @@ mod tests {
             caseload("T1", 102, 100),
             caseload("T2", 45, 50),
         ]);
-        let out = assess(&policy(), &reference(), &live, now());
+        let out = assess(&policy(), &reference(), &live, now(), |_, e| e);
         assert_eq!(find(&out, "site:A1").level, None);
         let system = find(&out, "system");
         // A1 weighs 300 of 500: coverage 0.4 < 0.5, so the system level is withheld.
         assert_eq!((system.level, system.coverage), (None, 0.4));
         assert_eq!(system.parameters[0].status, InputStatus::Missing);
+    }
+
+    #[test]
+    fn a_stale_team_is_left_out_with_a_note_until_fresh_teams_are_too_few() {
+        let stale_at = DateTime::parse_from_rfc3339("2026-11-25T07:00:00Z").expect("time");
+        let mut old = caseload("T2", 60, 50);
+        if let Change::Community { record } = &mut old {
+            record.at = stale_at;
+        }
+        // T1 (100 places, fresh) outweighs T2 (50 places, stale): the county's load is T1's.
+        let live1 = live(&[caseload("T1", 102, 100), old.clone()]);
+        let out = assess(&policy(), &reference(), &live1, now(), |_, e| e);
+        let load = &find(&out, "community").parameters[0];
+        assert_eq!((load.value, load.status), (Some(1.02), InputStatus::Ok));
+        assert_eq!(load.note.as_deref(), Some("from 1 of 2 teams; 1 stale"));
+        // L2 has only T2: its load is stale, shown but not scored.
+        let l2 = &find(&out, "community:L2").parameters[0];
+        assert_eq!((l2.value, l2.status), (Some(1.2), InputStatus::Stale));
+
+        // With T1 the smaller (40 places), fresh teams are too few: the county's is stale.
+        let live2 = live(&[caseload("T1", 41, 40), old]);
+        let out = assess(&policy(), &reference(), &live2, now(), |_, e| e);
+        let load = &find(&out, "community").parameters[0];
+        assert_eq!(load.status, InputStatus::Stale);
+        assert_eq!(load.note.as_deref(), Some("1 of 2 teams stale"));
+        assert!((load.value.expect("value") - 101.0 / 90.0).abs() < 1e-9);
     }
 }

@@ -12,14 +12,32 @@ pub enum Input {
     Missing,
 }
 
+/// An input with a note on what it was made of, when it sums only some of its parts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reading {
+    pub input: Input,
+    pub note: Option<String>,
+}
+
+impl From<Input> for Reading {
+    fn from(input: Input) -> Reading {
+        Reading { input, note: None }
+    }
+}
+
 /// Evaluates `pillar` with `input` giving each measure's current input.
-pub fn evaluate(policy: &Policy, pillar: &Pillar, input: impl Fn(&str) -> Input) -> Explanation {
+pub fn evaluate<R: Into<Reading>>(
+    policy: &Policy,
+    pillar: &Pillar,
+    input: impl Fn(&str) -> R,
+) -> Explanation {
     let total_weight: f64 = pillar.parameters.iter().map(|p| *p.weight.get_ref()).sum();
     let mut parameters = Vec::with_capacity(pillar.parameters.len());
     let (mut used_weight, mut weighted_bands) = (0.0, 0.0);
     for p in &pillar.parameters {
         let weight = *p.weight.get_ref();
-        let (value, status, band) = match input(p.measure.get_ref()) {
+        let Reading { input, note } = input(p.measure.get_ref()).into();
+        let (value, status, band) = match input {
             Input::Value(v) => {
                 let band = p.band(v);
                 used_weight += weight;
@@ -37,6 +55,7 @@ pub fn evaluate(policy: &Policy, pillar: &Pillar, input: impl Fn(&str) -> Input)
             band,
             weight,
             contribution: band.map(f64::from),
+            note,
         });
     }
     conclude(
@@ -86,6 +105,7 @@ pub fn roll_up(policy: &Policy, pillar: &Pillar, members: &[Member]) -> Explanat
             band: usable.and(m.level),
             weight,
             contribution: usable,
+            note: None,
         });
     }
     conclude(

@@ -1,7 +1,7 @@
 //! Reads a parameter's input from the live state: the catalogue of measures a policy may
 //! name for each pillar, each with the feed it comes from so stale data is never scored.
 
-use super::engine::Input;
+use super::engine::{Input, Reading};
 use super::policy::PillarKind;
 use chrono::{DateTime, Utc};
 use levels_shared::beds::{self, BedPool, BedTotals};
@@ -152,41 +152,97 @@ impl<'a> CommunityArea<'a> {
         self.teams.iter().map(|(r, _)| f64::from(r.capacity)).sum()
     }
 
-    /// The input of community `measure` in this area; stale when any part of it is.
-    pub fn input(&self, measure: &str) -> Input {
-        let places = self.places();
-        let per_100 = |n: f64| (places > 0.0).then(|| n / places * 100.0);
-        let sum = |f: fn(&CommunityRecord) -> f64| self.teams.iter().map(|(r, _)| f(r)).sum();
-        let teams_stale = self.teams.iter().any(|(_, stale)| *stale);
-        let value = match measure {
-            "community_caseload_load" => {
-                (places > 0.0).then(|| sum(|r| f64::from(r.caseload)) / places)
-            }
-            "community_referrals_waiting_per_100_places" => {
-                per_100(sum(|r| f64::from(r.referrals_waiting)))
-            }
-            "community_deferred_visit_share" => {
-                let planned: f64 = sum(|r| f64::from(r.visits_planned.unwrap_or(0)));
-                (planned > 0.0)
-                    .then(|| sum(|r| f64::from(r.visits_deferred.unwrap_or(0))) / planned)
-            }
-            "community_unmet_hours_per_100_places" => {
-                let reported = self.teams.iter().any(|(r, _)| r.unmet_care_hours.is_some());
-                reported
-                    .then(|| per_100(sum(|r| r.unmet_care_hours.unwrap_or(0.0))))
-                    .flatten()
-            }
-            "community_bed_occupancy" => {
-                let (occupied, open) = self
-                    .beds
-                    .iter()
-                    .fold((0, 0), |(o, n), (t, _)| (o + t.occupied, n + t.open()));
-                let value = (open > 0).then(|| f64::from(occupied) / f64::from(open));
-                let stale = self.beds.iter().any(|(_, stale)| *stale);
-                return judge(value, stale);
-            }
-            _ => return Input::Missing,
+    /// The input of community `measure` in this area, summed over the parts (teams or
+    /// hospitals) whose data is fresh. One team falling silent should not switch off a
+    /// county's level, nor be summed as if current: the value comes from the fresh parts,
+    /// with a note saying how many, while they hold at least half of the area's size;
+    /// below that the input is stale.
+    pub fn input(&self, measure: &str) -> Reading {
+        let teams = |value: fn(&[&CommunityRecord]) -> Option<f64>| {
+            let records = |rs: &[&&CommunityRecord]| {
+                let rs: Vec<&CommunityRecord> = rs.iter().map(|r| **r).collect();
+                value(&rs)
+            };
+            from_fresh(&self.teams, |r| f64::from(r.capacity), records, "teams")
         };
-        judge(value, teams_stale)
+        match measure {
+            "community_caseload_load" => teams(|rs| {
+                let places = sum(rs, |r| f64::from(r.capacity));
+                (places > 0.0).then(|| sum(rs, |r| f64::from(r.caseload)) / places)
+            }),
+            "community_referrals_waiting_per_100_places" => {
+                teams(|rs| per_100_places(rs, sum(rs, |r| f64::from(r.referrals_waiting))))
+            }
+            "community_deferred_visit_share" => teams(|rs| {
+                let planned = sum(rs, |r| f64::from(r.visits_planned.unwrap_or(0)));
+                (planned > 0.0)
+                    .then(|| sum(rs, |r| f64::from(r.visits_deferred.unwrap_or(0))) / planned)
+            }),
+            "community_unmet_hours_per_100_places" => teams(|rs| {
+                let reported = rs.iter().any(|r| r.unmet_care_hours.is_some());
+                reported
+                    .then(|| per_100_places(rs, sum(rs, |r| r.unmet_care_hours.unwrap_or(0.0))))
+                    .flatten()
+            }),
+            "community_bed_occupancy" => from_fresh(
+                &self.beds,
+                |t| f64::from(t.open()),
+                |ts| {
+                    let (occupied, open) = ts
+                        .iter()
+                        .fold((0, 0), |(o, n), t| (o + t.occupied, n + t.open()));
+                    (open > 0).then(|| f64::from(occupied) / f64::from(open))
+                },
+                "community hospitals",
+            ),
+            _ => Input::Missing.into(),
+        }
+    }
+}
+
+fn sum(records: &[&CommunityRecord], f: impl Fn(&CommunityRecord) -> f64) -> f64 {
+    records.iter().map(|r| f(r)).sum()
+}
+
+fn per_100_places(records: &[&CommunityRecord], n: f64) -> Option<f64> {
+    let places = sum(records, |r| f64::from(r.capacity));
+    (places > 0.0).then(|| n / places * 100.0)
+}
+
+/// A measure over `parts` (each with whether it is stale): from the fresh ones while they
+/// hold at least half of the total size, noting how many; else stale, from all of them.
+fn from_fresh<T>(
+    parts: &[(T, bool)],
+    size: impl Fn(&T) -> f64,
+    value: impl Fn(&[&T]) -> Option<f64>,
+    noun: &str,
+) -> Reading {
+    let all: Vec<&T> = parts.iter().map(|(p, _)| p).collect();
+    let fresh: Vec<&T> = parts.iter().filter(|(_, s)| !s).map(|(p, _)| p).collect();
+    let total: f64 = all.iter().map(|p| size(p)).sum();
+    let fresh_size: f64 = fresh.iter().map(|p| size(p)).sum();
+    let stale = all.len() - fresh.len();
+    if !fresh.is_empty() && fresh_size * 2.0 >= total {
+        let Some(v) = value(&fresh) else {
+            return Input::Missing.into();
+        };
+        let note = (stale > 0).then(|| {
+            format!(
+                "from {} of {} {noun}; {stale} stale",
+                fresh.len(),
+                all.len()
+            )
+        });
+        return Reading {
+            input: Input::Value(v),
+            note,
+        };
+    }
+    match value(&all) {
+        None => Input::Missing.into(),
+        Some(v) => Reading {
+            input: Input::Stale(v),
+            note: Some(format!("{stale} of {} {noun} stale", all.len())),
+        },
     }
 }

@@ -255,6 +255,28 @@ impl Policy {
                 }
             }
         }
+        if let Some(system) = policy.pillar(PillarKind::System) {
+            let mut members = Vec::new();
+            for m in &system.members {
+                let kind = *m.pillar.get_ref();
+                if members.contains(&kind) {
+                    return Err(invalid(
+                        m.pillar.span().start,
+                        format!("member {}: given twice", kind.code()),
+                    ));
+                }
+                members.push(kind);
+                if policy.pillar(kind).is_none() {
+                    return Err(invalid(
+                        m.pillar.span().start,
+                        format!(
+                            "member {0}: the policy has no {0} pillar to roll up",
+                            kind.code()
+                        ),
+                    ));
+                }
+            }
+        }
         for card in &policy.action_cards {
             let level = *card.level.get_ref();
             if !(1..=4).contains(&level) {
@@ -636,6 +658,17 @@ mod tests {
             action,
             "policy.toml:16: actions: level 5 is not an OPEL level (1 to 4)"
         );
+        let absent = error(&format!(
+            "{acute_only}{SYSTEM}[[pillar.member]]\npillar = \"community\"\nsize = 300\n"
+        ));
+        assert_eq!(
+            absent,
+            "policy.toml:19: member community: the policy has no community pillar to roll up"
+        );
+        let twice = error(&format!(
+            "{acute_only}{SYSTEM}[[pillar.member]]\npillar = \"acute\"\nsize = 1\n[[pillar.member]]\npillar = \"acute\"\nsize = 2\n"
+        ));
+        assert_eq!(twice, "policy.toml:22: member acute: given twice");
         let with_system = format!(
             "{acute_only}{SYSTEM}[[pillar.member]]\npillar = \"acute\"\nsize = \"ga_beds_open\"\n"
         );

@@ -187,17 +187,20 @@ pub fn pattern(steps: &Steps, from: DateTime<Utc>, now: DateTime<Utc>) -> Vec<Da
     while start < now {
         let end = calendar::day_start(start + Duration::hours(25));
         let mut hours = Vec::new();
-        let mut minutes_at = [0u32; 5];
+        // Summed in milliseconds and rounded once, so changes at odd seconds lose nothing.
+        let mut millis_at = [0i64; 5];
         let mut hour = start;
         while hour < end.min(now) {
             let hour_end = (hour + Duration::hours(1)).min(end).min(now);
             hours.push(highest(steps, hour, hour_end));
             for (a, b, level) in segments(steps, hour, hour_end) {
                 let slot = level.map_or(4, |l| usize::from(l.clamp(1, 4)) - 1);
-                minutes_at[slot] += u32::try_from((b - a).num_seconds()).unwrap_or(0) / 60;
+                millis_at[slot] += (b - a).num_milliseconds();
             }
             hour = hour_end;
         }
+        let minutes_at =
+            millis_at.map(|ms| u32::try_from((ms + 30_000) / 60_000).unwrap_or(u32::MAX));
         days.push(DayPattern {
             date: start.with_timezone(&London).date_naive().to_string(),
             start,
@@ -264,10 +267,11 @@ mod tests {
     #[test]
     fn a_day_gives_the_highest_level_each_hour_and_the_minutes_at_each_level() {
         // 20 Nov 2026 is GMT: the London day is 00:00–24:00 UTC.
+        // Changes at odd seconds, as real ones are: no minute goes missing.
         let steps = vec![
             (t("2026-11-20T00:00:00Z"), Some(1)),
-            (t("2026-11-20T06:30:00Z"), Some(3)),
-            (t("2026-11-20T07:00:00Z"), Some(2)),
+            (t("2026-11-20T06:29:30.500Z"), Some(3)),
+            (t("2026-11-20T06:59:30.500Z"), Some(2)),
             (t("2026-11-20T20:00:00Z"), None),
         ];
         let days = pattern(&steps, t("2026-11-20T00:00:00Z"), t("2026-11-21T00:00:00Z"));
@@ -284,6 +288,7 @@ mod tests {
         assert_eq!(d.hours[7], Some(2));
         assert_eq!(d.hours[20], None);
         assert_eq!(d.minutes_at, [390, 780, 30, 0, 240]);
+        assert_eq!(d.minutes_at.iter().sum::<u32>(), 24 * 60);
         assert_eq!(d.highest, Some(3));
     }
 

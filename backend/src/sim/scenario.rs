@@ -147,7 +147,7 @@ mod tests {
                     ..Default::default()
                 }),
             });
-            let level = assess(&policy, &reference, &live, now)
+            let level = assess(&policy, &reference, &live, now, |_, e| e)
                 .into_iter()
                 .find(|(e, _)| *e == Entity::Site("MPH".into()))
                 .and_then(|(_, e)| e.level);

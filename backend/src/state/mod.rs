@@ -18,7 +18,7 @@ use levels_shared::beds::{BedPool, BedsRecord};
 use levels_shared::community::CommunityRecord;
 use levels_shared::discharge::{DelayRecord, DelayStatus};
 use levels_shared::ed::EdRecord;
-use levels_shared::escalation::{Entity, LevelChange, LevelKind};
+use levels_shared::escalation::{Entity, Explanation, LevelChange, LevelKind};
 use levels_shared::feed::Feed;
 use levels_shared::handovers::HandoverRecord;
 use levels_shared::live::{Change, LiveState};
@@ -125,15 +125,17 @@ impl Projection {
         let Some(esc) = &self.escalation else {
             return changes;
         };
-        for (entity, assessed) in assess(&esc.policy, &esc.reference, &self.live, now) {
+        let (settler, levels) = (&mut self.settler, &self.live.levels);
+        let assessed = assess(&esc.policy, &esc.reference, &self.live, now, |entity, e| {
+            let current = levels.get(entity).and_then(|l| l.calculated.as_ref());
+            settler.settle(entity, e, current, esc.settle(entity), now)
+        });
+        for (entity, explanation) in assessed {
             let current = self
                 .live
                 .levels
                 .get(&entity)
                 .and_then(|l| l.calculated.as_ref());
-            let explanation =
-                self.settler
-                    .settle(&entity, assessed, current, esc.settle(&entity), now);
             if current.map(|e| e.level) != Some(explanation.level) {
                 self.level_changes.push(LevelChange {
                     entity: entity.clone(),
@@ -261,11 +263,14 @@ impl Projection {
     }
 }
 
-/// Rebuilds the live state and the projection from current-state rows.
+/// Rebuilds the live state and the projection from current-state rows, resuming from the
+/// calculated levels last shown (`shown`), so a restart settles a new level like any other
+/// change instead of jumping to it.
 pub fn project(
     rows: &[StateRow],
     now: DateTime<Utc>,
     escalation: Option<Escalation>,
+    shown: Vec<(Entity, Explanation)>,
 ) -> Result<(LiveState, Projection), StoreError> {
     let records = rows
         .iter()
@@ -277,6 +282,14 @@ pub fn project(
         })
         .collect::<Result<Vec<_>, _>>()?;
     let mut projection = Projection::new(escalation);
+    if let Some(esc) = &projection.escalation {
+        for (entity, explanation) in shown {
+            // Only what this policy still gives a level to.
+            if alerts::is_known(&entity, &esc.policy, &esc.reference) {
+                projection.live.levels.entry(entity).or_default().calculated = Some(explanation);
+            }
+        }
+    }
     projection.apply(records, now);
     Ok((projection.live.clone(), projection))
 }

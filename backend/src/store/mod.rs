@@ -9,7 +9,7 @@ pub mod sqlite;
 
 use async_trait::async_trait;
 use chrono::{DateTime, FixedOffset, Utc};
-use levels_shared::escalation::{Alert, Declaration, Entity, LevelChange, LevelKind};
+use levels_shared::escalation::{Alert, Declaration, Entity, Explanation, LevelChange, LevelKind};
 use levels_shared::feed::Feed;
 use std::sync::Arc;
 
@@ -100,8 +100,13 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<(DateTime<Utc>, f64)>, StoreError>;
     /// Deletes history older than `before`; returns how many values went.
     async fn prune_history(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
-    /// Appends a level change.
-    async fn record_level(&self, change: &LevelChange) -> Result<(), StoreError>;
+    /// Appends a level change and, in the same transaction, the alert it raises (whose
+    /// `id` is ignored); returns the id the alert was given.
+    async fn record_level(
+        &self,
+        change: &LevelChange,
+        alert: Option<&Alert>,
+    ) -> Result<Option<i64>, StoreError>;
     /// The latest recorded level of `entity` and `kind`: `None` if none was ever recorded.
     async fn last_level(
         &self,
@@ -128,10 +133,10 @@ pub trait Store: Send + Sync + 'static {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<LevelChange>, StoreError>;
+    /// The latest calculated explanation of every entity, to resume from at start-up.
+    async fn latest_calculated(&self) -> Result<Vec<(Entity, Explanation)>, StoreError>;
     /// Every declaration in force (the latest declared change of its entity is a level).
     async fn declarations(&self) -> Result<Vec<(Entity, Declaration)>, StoreError>;
-    /// Stores a raised alert (its `id` is ignored) and returns the id it was given.
-    async fn record_alert(&self, alert: &Alert) -> Result<i64, StoreError>;
     /// One alert with its actions as last marked.
     async fn alert(&self, id: i64) -> Result<Option<Alert>, StoreError>;
     /// Appends the marking of action `index` of alert `alert` as done or not.

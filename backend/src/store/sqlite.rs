@@ -4,7 +4,9 @@
 use super::{Batch, Commit, Sample, StateRow, Store, StoreError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use levels_shared::escalation::{Action, Alert, Declaration, Done, Entity, LevelChange, LevelKind};
+use levels_shared::escalation::{
+    Action, Alert, Declaration, Done, Entity, Explanation, LevelChange, LevelKind,
+};
 use levels_shared::feed::Feed;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
@@ -216,11 +218,16 @@ impl Store for SqliteStore {
             .collect())
     }
 
-    async fn record_level(&self, change: &LevelChange) -> Result<(), StoreError> {
+    async fn record_level(
+        &self,
+        change: &LevelChange,
+        alert: Option<&Alert>,
+    ) -> Result<Option<i64>, StoreError> {
         let explanation = change
             .explanation
             .as_ref()
             .map(|e| serde_json::to_string(e).unwrap_or_default());
+        let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO level_changes
                  (entity, kind, at_ms, level, policy_version, explanation, actor, reason)
@@ -239,9 +246,20 @@ impl Store for SqliteStore {
         .bind(explanation)
         .bind(&change.actor)
         .bind(&change.reason)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
-        Ok(())
+        let mut id = None;
+        if let Some(alert) = alert {
+            let body = serde_json::to_string(alert).unwrap_or_default();
+            let done = sqlx::query("INSERT INTO alerts (at_ms, body) VALUES (?, ?)")
+                .bind(alert.at.timestamp_millis())
+                .bind(body)
+                .execute(&mut *tx)
+                .await?;
+            id = Some(done.last_insert_rowid());
+        }
+        tx.commit().await?;
+        Ok(id)
     }
 
     async fn last_level(
@@ -340,6 +358,29 @@ impl Store for SqliteStore {
             .collect()
     }
 
+    async fn latest_calculated(&self) -> Result<Vec<(Entity, Explanation)>, StoreError> {
+        let rows: Vec<(i64, String, String)> = sqlx::query_as(
+            "SELECT c.id, c.entity, c.explanation FROM level_changes c
+             WHERE c.kind = 'calculated' AND c.explanation IS NOT NULL
+               AND c.id = (SELECT MAX(id) FROM level_changes l
+                           WHERE l.entity = c.entity AND l.kind = 'calculated')",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(id, entity, explanation)| {
+                let corrupt = |message: String| StoreError::Corrupt {
+                    event_id: id,
+                    message,
+                };
+                let entity = entity.parse().map_err(corrupt)?;
+                let explanation = serde_json::from_str(&explanation)
+                    .map_err(|e| corrupt(format!("level change explanation: {e}")))?;
+                Ok((entity, explanation))
+            })
+            .collect()
+    }
+
     async fn declarations(&self) -> Result<Vec<(Entity, Declaration)>, StoreError> {
         type Row = (
             i64,
@@ -377,17 +418,6 @@ impl Store for SqliteStore {
             ));
         }
         Ok(out)
-    }
-
-    async fn record_alert(&self, alert: &Alert) -> Result<i64, StoreError> {
-        let body = serde_json::to_string(alert).unwrap_or_default();
-        let id = sqlx::query("INSERT INTO alerts (at_ms, body) VALUES (?, ?)")
-            .bind(alert.at.timestamp_millis())
-            .bind(body)
-            .execute(&self.pool)
-            .await?
-            .last_insert_rowid();
-        Ok(id)
     }
 
     async fn alert(&self, id: i64) -> Result<Option<Alert>, StoreError> {
