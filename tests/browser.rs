@@ -76,10 +76,30 @@ async fn the_control_room_shows_the_map_and_updates_live_and_across_a_restart() 
     browser
         .wait_until(5, "MPH tile at 98%", occupancy("98%"))
         .await;
-    let label = Browser::text(&browser.client, "g.site-marker[data-site=MPH] .site-figure").await;
-    assert_eq!(label.as_deref(), Some("98%"));
+    // Acute markers carry their OPEL level in words, and occupancy on the line under it.
+    let label = Browser::text(&browser.client, "g.site-marker[data-site=MPH] .site-detail").await;
+    assert_eq!(label.as_deref(), Some("98% beds · handovers –"));
+    let level = Browser::text(&browser.client, "g.site-marker[data-site=MPH] .site-figure").await;
+    assert_eq!(level.as_deref(), Some("OPEL –"));
     let marker_class = mph.attr("class").await.expect("class").unwrap_or_default();
-    assert!(marker_class.contains("band-critical"), "{marker_class}");
+    assert!(marker_class.contains("opel-fill-none"), "{marker_class}");
+    // A community hospital's marker is coloured and labelled by its occupancy.
+    app.post_beds_ok(&json!([{"id": "c1", "site": "SHEP", "at": minutes_ago(1),
+        "pool": "community_inpatient", "core_open": 20, "escalation_open": 0, "occupied": 19}]))
+        .await;
+    browser
+        .wait_until(5, "Shepton Mallet at 95%", |c| async move {
+            let text = Browser::text(&c, "g.site-marker[data-site=SHEP] .site-figure").await?;
+            (text == "95%").then_some(())
+        })
+        .await;
+    let shep = browser
+        .client
+        .find(Locator::Css("g.site-marker[data-site=SHEP]"))
+        .await
+        .expect("marker");
+    let shep_class = shep.attr("class").await.expect("class").unwrap_or_default();
+    assert!(shep_class.contains("band-high"), "{shep_class}");
     // Beds alone are too few of the policy's inputs: the level is shown as not calculable.
     let opel = Browser::text(&browser.client, "[data-tile=MPH] .opel").await;
     assert_eq!(opel.as_deref(), Some("OPEL –"));
@@ -215,6 +235,170 @@ async fn a_declared_level_and_its_alert_reach_the_control_room_without_a_reload(
     browser
         .screenshot(&workspace_root().join("target/browser-declared.png"))
         .await;
+    browser.close().await;
+    app.stop().await;
+}
+
+/// The page's path and query, read from the browser.
+async fn location(browser: &Browser) -> String {
+    browser
+        .client
+        .execute(
+            "return window.location.pathname + window.location.search;",
+            vec![],
+        )
+        .await
+        .expect("js")
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn the_system_view_explains_a_level_as_the_api_does_and_kiosk_mode_rotates() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = TestApp::spawn(test_config(dir.path())).await;
+    levels_tests::opel_inputs::post_level_3_inputs(&app).await;
+    let browser = Browser::start().await;
+    browser
+        .client
+        .goto(&app.url("/system?entity=site:MPH"))
+        .await
+        .expect("the page loads");
+
+    // The explanation table has the API's parameters, values' bands and score.
+    let state = app.state().await;
+    let explanation = &state["state"]["levels"]["site:MPH"]["calculated"];
+    let expected: Vec<String> = explanation["parameters"]
+        .as_array()
+        .expect("parameters")
+        .iter()
+        .map(|p| format!("{}={}", p["label"].as_str().unwrap_or(""), p["band"]))
+        .collect();
+    let rows = browser
+        .wait_until(20, "nine explanation rows", |c| async move {
+            let rows = c
+                .find_all(Locator::Css("table.explanation tbody tr"))
+                .await
+                .ok()?;
+            (rows.len() == 9).then_some(rows)
+        })
+        .await;
+    let mut shown = Vec::new();
+    for row in rows {
+        let label = row
+            .find(Locator::Css("th"))
+            .await
+            .expect("th")
+            .text()
+            .await
+            .expect("text");
+        let band = row
+            .find(Locator::Css(".band-cell"))
+            .await
+            .expect("band")
+            .text()
+            .await
+            .expect("text");
+        shown.push(format!("{label}={band}"));
+    }
+    assert_eq!(shown, expected);
+    let score = Browser::text(&browser.client, "table.explanation tfoot td.num").await;
+    assert_eq!(score.as_deref(), Some("2.78"));
+    let heading = Browser::text(&browser.client, ".explain-head")
+        .await
+        .unwrap_or_default();
+    assert!(
+        heading.contains("Musgrove Park") && heading.contains("OPEL 3"),
+        "{heading}"
+    );
+
+    // The 7-day pattern: seven days, today's latest hour at OPEL 3 as the API says.
+    let (_, daily) = app.get("/api/v1/levels/daily?entity=site:MPH&days=7").await;
+    let last = daily["days"][6]["hours"]
+        .as_array()
+        .and_then(|h| h.last())
+        .cloned();
+    assert_eq!(last, Some(json!(3)));
+    let days = browser
+        .client
+        .find_all(Locator::Css("table.pattern tbody tr"))
+        .await
+        .expect("rows");
+    assert_eq!(days.len(), 7);
+    let mut hours = Vec::new();
+    for cell in days[0]
+        .find_all(Locator::Css("td.hour"))
+        .await
+        .expect("cells")
+    {
+        hours.push(cell.text().await.expect("text"));
+    }
+    let known: Vec<&String> = hours.iter().filter(|h| !h.is_empty()).collect();
+    assert_eq!(known.last().map(|s| s.as_str()), Some("3"), "{hours:?}");
+
+    // Choosing the system moves to it without a reload, and the URL says so.
+    browser
+        .client
+        .execute("window.__levelsNoReload = true;", vec![])
+        .await
+        .expect("js");
+    browser
+        .client
+        .find(Locator::Css(".chooser a[href='/system?entity=system']"))
+        .await
+        .expect("the system in the chooser")
+        .click()
+        .await
+        .expect("click");
+    browser
+        .wait_until(5, "the system explained", |c| async move {
+            let head = Browser::text(&c, ".explain-head h2").await?;
+            head.contains("system").then_some(())
+        })
+        .await;
+    assert_eq!(location(&browser).await, "/system?entity=system");
+    let members = browser
+        .client
+        .find_all(Locator::Css("table.explanation tbody tr"))
+        .await
+        .expect("rows");
+    assert_eq!(members.len(), 3, "Musgrove, Yeovil and community services");
+    let same_page = browser
+        .client
+        .execute("return window.__levelsNoReload === true;", vec![])
+        .await
+        .expect("js");
+    assert_eq!(same_page, json!(true));
+    browser
+        .screenshot(&workspace_root().join("target/browser-system.png"))
+        .await;
+
+    // Kiosk: no navigation, and after 5 seconds the next wall view.
+    browser
+        .client
+        .goto(&app.url("/?rotate=5"))
+        .await
+        .expect("the page loads");
+    browser
+        .wait_until(20, "the control room", |c| async move {
+            Browser::text(&c, "[data-tile=MPH] .occupancy").await
+        })
+        .await;
+    assert!(
+        browser
+            .client
+            .find(Locator::Css("nav.views"))
+            .await
+            .is_err(),
+        "navigation hidden"
+    );
+    browser
+        .wait_until(10, "rotated to the system view", |c| async move {
+            c.find(Locator::Css("table.explanation")).await.ok()
+        })
+        .await;
+    assert_eq!(location(&browser).await, "/system?rotate=5");
     browser.close().await;
     app.stop().await;
 }

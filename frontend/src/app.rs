@@ -1,8 +1,11 @@
-//! The app shell: loads reference data, runs the live link and the clock, shows the view.
+//! The app shell: loads reference data, runs the live link and the clock, routes to the
+//! view the URL names, and in kiosk mode (`?rotate=SECONDS`) turns through the wall views.
 
 use crate::components::connection::Connection;
 use crate::components::opel::OpelBadge;
 use crate::pages::control_room::ControlRoom;
+use crate::pages::system::SystemView;
+use crate::route::{self, Link as NavLink, Route};
 use crate::services::{api, live};
 use crate::state::{Dashboard, Link};
 use chrono::Utc;
@@ -24,6 +27,23 @@ pub fn app() -> Html {
     let dashboard = use_reducer(Dashboard::default);
     let reference = use_state(|| Reference::Loading);
     let now = use_state(Utc::now);
+    let location = route::use_location();
+    let kiosk = location.rotate_seconds();
+    {
+        // Kiosk: after `rotate` seconds on a view, move to the next wall view.
+        let location = location.clone();
+        use_effect_with(location.clone(), move |_| {
+            let timer = kiosk.map(|seconds| {
+                gloo_timers::callback::Timeout::new(seconds * 1_000, move || {
+                    let here = location.route.path();
+                    let at = Route::KIOSK.iter().position(|p| *p == here);
+                    let next = Route::KIOSK[at.map_or(0, |i| (i + 1) % Route::KIOSK.len())];
+                    route::navigate(&format!("{next}?rotate={seconds}"), true);
+                })
+            });
+            move || drop(timer)
+        });
+    }
 
     {
         let dispatcher = dashboard.dispatcher();
@@ -60,10 +80,32 @@ pub fn app() -> Html {
         Reference::Failed(e) => {
             html! { <p class="notice">{ format!("Cannot load the map: {e}. Retrying…") }</p> }
         }
-        Reference::Loaded(r) => html! {
-            <ControlRoom reference={r.clone()} live={dashboard.live.clone()} now={server_now} />
-        },
+        Reference::Loaded(r) => {
+            let (reference, live) = (r.clone(), dashboard.live.clone());
+            match &location.route {
+                Route::ControlRoom => html! { <ControlRoom {reference} {live} now={server_now} /> },
+                Route::System => {
+                    html! { <SystemView {reference} {live} now={server_now} query={location.query.clone()} /> }
+                }
+                other => html! {
+                    <p class="notice">{ format!("No view at {}: choose one above.", other.path()) }</p>
+                },
+            }
+        }
     };
+    let here = location.route.path();
+    let nav = (kiosk.is_none()).then(|| html! {
+        <nav class="views" aria-label="Views">
+            { for Route::NAV.iter().map(|(path, label)| {
+                let current = here == *path;
+                html! {
+                    <NavLink to={path.to_string()} class={classes!("view-link", current.then_some("current"))}>
+                        { *label }
+                    </NavLink>
+                }
+            }) }
+        </nav>
+    });
     let attribution = match &*reference {
         Reference::Loaded(r) => r.attribution.join(" "),
         _ => String::new(),
@@ -89,9 +131,10 @@ pub fn app() -> Html {
         _ => html! {},
     };
     html! {
-        <div class={classes!("app", matches!(dashboard.link, Link::Reconnecting { .. }).then_some("disconnected"))}>
+        <div class={classes!("app", matches!(dashboard.link, Link::Reconnecting { .. }).then_some("disconnected"), kiosk.is_some().then_some("kiosk"))}>
             <header class="top-bar">
-                <h1><span class="brand">{ "LEVELS" }</span>{ format!(" {system} system flow") }</h1>
+                <h1><span class="brand">{ "LEVELS" }</span>{ format!(" {system}") }</h1>
+                { nav.unwrap_or_default() }
                 <span class="system-level" data-system-level="">
                     <span class="system-level-label">{ "System" }</span>
                     <OpelBadge level={dashboard.live.levels.get(&Entity::System).cloned()} />

@@ -5,7 +5,8 @@
 //! - `state`: the dashboard's state as a `Reducible`, fed by the live service.
 //! - `map/`: turning reference geometry into SVG with the `geo` crate.
 //! - `components/`: the map, site tiles, connection indicator.
-//! - `pages/`: whole views (the control room).
+//! - `route`: the views' addresses, navigation without reloads, and kiosk rotation.
+//! - `pages/`: whole views: control room, system, discharge, site, community.
 //!
 //! The server decides every figure's meaning; the views only show it.
 
@@ -14,6 +15,7 @@ mod components;
 mod format;
 mod map;
 mod pages;
+mod route;
 mod services;
 mod state;
 

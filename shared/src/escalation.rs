@@ -70,11 +70,39 @@ pub enum InputStatus {
     Stale,
 }
 
+/// What a parameter's value measures, so it can be written with its unit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    /// A share or occupancy, 0–1 (written as a percentage).
+    Share,
+    Minutes,
+    /// A count per 100 caseload places.
+    Per100Places,
+    /// A pillar score, 1.0–4.0 (the system's members).
+    #[default]
+    Score,
+}
+
+impl Unit {
+    /// `92%`, `45 min`, `3.2 per 100`, `2.78`.
+    pub fn format(self, value: f64) -> String {
+        match self {
+            Unit::Share => format!("{:.0}%", value * 100.0),
+            Unit::Minutes => format!("{value:.0} min"),
+            Unit::Per100Places => format!("{value:.1} per 100"),
+            Unit::Score => format!("{value:.2}"),
+        }
+    }
+}
+
 /// One parameter of a level's explanation (for the system level, one member pillar).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ParameterResult {
     pub key: String,
     pub label: String,
+    #[serde(default)]
+    pub unit: Unit,
     /// The input's value, shown even when stale (greyed) but never used then.
     pub value: Option<f64>,
     pub status: InputStatus,

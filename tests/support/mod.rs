@@ -2,6 +2,7 @@
 //! database, post feeds over HTTP, and listen on a real websocket.
 
 pub mod browser;
+pub mod opel_inputs;
 
 use futures_util::StreamExt;
 use levels::config::{Config, ProducerConfig};

@@ -1,7 +1,7 @@
 //! Computes a pillar's OPEL level from its inputs, with the explanation shown beside it.
 
 use super::policy::{Pillar, Policy, WhenIncomplete};
-use levels_shared::escalation::{Explanation, InputStatus, ParameterResult};
+use levels_shared::escalation::{Explanation, InputStatus, ParameterResult, Unit};
 
 /// A parameter's input as the measures catalogue found it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -50,6 +50,7 @@ pub fn evaluate<R: Into<Reading>>(
         parameters.push(ParameterResult {
             key: p.key.clone(),
             label: p.label.clone(),
+            unit: super::inputs::unit(p.measure.get_ref()),
             value,
             status,
             band,
@@ -96,6 +97,7 @@ pub fn roll_up(policy: &Policy, pillar: &Pillar, members: &[Member]) -> Explanat
         parameters.push(ParameterResult {
             key: m.key.clone(),
             label: m.label.clone(),
+            unit: Unit::Score,
             value: m.score,
             status: if usable.is_some() {
                 InputStatus::Ok

@@ -6,6 +6,7 @@ use super::policy::PillarKind;
 use chrono::{DateTime, Utc};
 use levels_shared::beds::{self, BedPool, BedTotals};
 use levels_shared::community::CommunityRecord;
+use levels_shared::escalation::Unit;
 use levels_shared::feed::Feed;
 use levels_shared::live::{LiveState, SiteState};
 use levels_shared::reference::{ReferenceData, Site, SiteKind};
@@ -32,6 +33,17 @@ pub const COMMUNITY_MEASURES: [&str; 5] = [
     "community_unmet_hours_per_100_places",
     "community_bed_occupancy",
 ];
+
+/// How a measure's value is written.
+pub fn unit(measure: &str) -> Unit {
+    if measure.contains("minutes") {
+        Unit::Minutes
+    } else if measure.contains("per_100_places") {
+        Unit::Per100Places
+    } else {
+        Unit::Share
+    }
+}
 
 /// The measures a pillar's parameters may name.
 pub fn measures(kind: PillarKind) -> &'static [&'static str] {

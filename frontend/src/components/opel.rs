@@ -95,14 +95,14 @@ pub struct StripProps {
 }
 
 /// The latest level changes of the last 12 hours, newest first: the newest with its whole
-/// action card (done actions ticked), the two before it in a line each.
+/// action card (done actions ticked), the one before it in a line.
 #[function_component(AlertStrip)]
 pub fn alert_strip(props: &StripProps) -> Html {
     let recent: Vec<&Alert> = props
         .alerts
         .iter()
         .filter(|a| props.now - a.at < Duration::hours(12))
-        .take(3)
+        .take(2)
         .collect();
     if recent.is_empty() {
         return html! { <p class="alerts-none">{ "No level changes in the last 12 hours" }</p> };

@@ -102,20 +102,27 @@ pub fn place(requests: &[LabelRequest], bounds: (f64, f64)) -> Vec<Placement> {
                         DIRECTIONS.map(|(dx, dy)| candidate(q, dx, dy, gap, leader))
                     })
                     .collect();
-            let fits = |b: &Box2| {
-                b.x0 >= 0.0
-                    && b.y0 >= 0.0
-                    && b.x1 <= bounds.0
-                    && b.y1 <= bounds.1
-                    && !taken.iter().any(|t| t.overlaps(b))
-                    && !markers
+            let inside =
+                |b: &Box2| b.x0 >= 0.0 && b.y0 >= 0.0 && b.x1 <= bounds.0 && b.y1 <= bounds.1;
+            let overlaps = |b: &Box2| {
+                taken.iter().filter(|t| t.overlaps(b)).count()
+                    + markers
                         .iter()
                         .enumerate()
-                        .any(|(j, m)| j != i && m.overlaps(b))
+                        .filter(|(j, m)| *j != i && m.overlaps(b))
+                        .count()
             };
+            // The first that fits; else, rather than run off the canvas, the one on it that
+            // covers the fewest other labels and markers.
             let (chosen, placement) = candidates
                 .iter()
-                .find(|(b, _)| fits(b))
+                .find(|(b, _)| inside(b) && overlaps(b) == 0)
+                .or_else(|| {
+                    candidates
+                        .iter()
+                        .filter(|(b, _)| inside(b))
+                        .min_by_key(|(b, _)| overlaps(b))
+                })
                 .copied()
                 .unwrap_or(candidates[0]);
             taken.push(chosen);

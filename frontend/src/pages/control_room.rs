@@ -59,12 +59,17 @@ pub fn control_room(props: &Props) -> Html {
             <section class="map-panel" aria-label="Map">
                 <SystemMap reference={reference.clone()} live={props.live.clone()} now={props.now} />
                 <div class="legend">
-                    <span class="legend-title">{ "Bed occupancy:" }</span>
+                    <span class="legend-title">{ "OPEL (■ acute, shaded localities):" }</span>
+                    { for (1..=4).map(|l| html! {
+                        <span class={classes!("legend-item", format!("legend-opel-{l}"))}><i></i>{ format!("{l}") }</span>
+                    }) }
+                </div>
+                <div class="legend">
+                    <span class="legend-title">{ "● Beds occupied:" }</span>
                     { for [OccupancyBand::Low, OccupancyBand::Moderate, OccupancyBand::High, OccupancyBand::Critical].into_iter().map(|b| html! {
                         <span class={classes!("legend-item", b.css_class())}><i></i>{ b.label() }</span>
                     }) }
                     <span class="legend-item band-stale"><i></i>{ "stale" }</span>
-                    <span class="legend-note">{ "■ acute  ● community, mental health, hospice" }</span>
                 </div>
                 <h2 class="panel-title">{ "Community hospitals, mental health and hospices: beds" }</h2>
                 <ul class="minis">{ for community }</ul>

@@ -1,3 +1,4 @@
 //! Whole views.
 
 pub mod control_room;
+pub mod system;

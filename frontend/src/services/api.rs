@@ -1,19 +1,42 @@
 //! HTTP calls to the server.
 
 use gloo_net::http::Request;
+use levels_shared::escalation::DayPattern;
 use levels_shared::reference::ReferenceData;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
 
-/// The system's sites and map areas.
-pub async fn reference() -> Result<ReferenceData, String> {
-    let response = Request::get("/api/v1/reference")
+/// `GET url` as JSON, with an error a person can read.
+pub async fn get_json<T: DeserializeOwned>(url: &str) -> Result<T, String> {
+    let response = Request::get(url)
         .send()
         .await
         .map_err(|e| format!("cannot reach the server: {e}"))?;
     if !response.ok() {
-        return Err(format!("the server answered {}", response.status()));
+        return Err(format!(
+            "the server answered {} to {url}",
+            response.status()
+        ));
     }
     response
         .json()
         .await
-        .map_err(|e| format!("the reference data is not readable: {e}"))
+        .map_err(|e| format!("the answer to {url} is not readable: {e}"))
+}
+
+/// The system's sites and map areas.
+pub async fn reference() -> Result<ReferenceData, String> {
+    get_json("/api/v1/reference").await
+}
+
+#[derive(Deserialize)]
+struct Daily {
+    days: Vec<DayPattern>,
+}
+
+/// The shown level's pattern for the last `days` days (today last).
+pub async fn daily(entity: &str, days: u32) -> Result<Vec<DayPattern>, String> {
+    let entity = String::from(js_sys::encode_uri_component(entity));
+    let url = format!("/api/v1/levels/daily?entity={entity}&days={days}");
+    Ok(get_json::<Daily>(&url).await?.days)
 }
