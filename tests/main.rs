@@ -4,6 +4,7 @@
 //! Chromium against the built dashboard in `dist/`.
 
 mod browser;
+mod discharge;
 mod docs;
 mod escalation;
 mod feeds;

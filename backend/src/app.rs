@@ -6,7 +6,7 @@ use crate::feeds::auth::Producers;
 use crate::live::hub::Hub;
 use crate::state::Projection;
 use crate::store::Store;
-use crate::{escalation, feeds, history, live, reference, sim, state};
+use crate::{discharge, escalation, feeds, history, live, reference, sim, state};
 use anyhow::Context;
 use axum::extract::State;
 use axum::routing::get;
@@ -45,6 +45,7 @@ pub fn router(state: AppState) -> Router {
         .merge(feeds::router())
         .merge(live::router())
         .merge(history::router())
+        .merge(discharge::router())
         .merge(escalation::timeline::router())
         .merge(escalation::alerts::router())
         .route("/api/v1/reference", get(reference_data))

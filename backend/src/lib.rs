@@ -10,6 +10,7 @@
 //!   alerts with action cards, and level history.
 //! - [`live`]: the hub (sequence numbers, replay, fan-out) and websocket sessions.
 //! - [`history`]: key measures sampled into time buckets, for trends.
+//! - [`discharge`]: the discharge view's list of delayed patients (never NHS numbers).
 //! - [`sim`]: the Somerset simulator, a producer that posts through the same HTTP path.
 //! - [`reference`]: sites and map areas loaded from configured files.
 //! - [`app`]: wires it all into one server; [`config`], [`telemetry`] and [`api_error`]
@@ -21,6 +22,7 @@
 pub mod api_error;
 pub mod app;
 pub mod config;
+pub mod discharge;
 pub mod escalation;
 pub mod feeds;
 pub mod history;

@@ -1,7 +1,7 @@
 //! The `discharge-delays` feed: a patient who no longer meets the criteria to reside
 //! (DESIGN §4.3), with the closed lists of pathways, reasons and responsible organisations.
 
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
 
 /// Discharge pathway: P0 home with no new support, P1 home with support, P2 a bed-based
@@ -211,6 +211,37 @@ pub struct DelayRecord {
     pub status: DelayStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discharged_at: Option<DateTime<FixedOffset>>,
+}
+
+/// One patient on a site's list of delayed discharges, as the discharge view lists them.
+/// Never carries an NHS number.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DelayedPatient {
+    pub site: String,
+    pub ward: String,
+    /// The producer's pseudonymous reference (never the NHS number).
+    pub patient: String,
+    pub pathway: Pathway,
+    pub reason: Option<Reason>,
+    pub responsible: Option<Responsible>,
+    /// Home locality code, if given.
+    pub locality: Option<String>,
+    pub admitted_at: DateTime<FixedOffset>,
+    pub ready_at: DateTime<FixedOffset>,
+    /// Whole days completed since discharge-ready, as of `as_of` in the reply.
+    pub days_delayed: u32,
+    pub band: crate::measures::DelayBand,
+    /// When this patient's record was last confirmed by the site.
+    pub at: DateTime<FixedOffset>,
+}
+
+/// The reply of GET /api/v1/discharge/patients.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DelayedPatients {
+    pub as_of: DateTime<Utc>,
+    pub patients: Vec<DelayedPatient>,
+    /// Sites whose discharge-delays feed is stale at `as_of` (their patients are listed, but flagged by the view).
+    pub stale_sites: Vec<String>,
 }
 
 /// Whether a 10-digit NHS number passes the Modulus 11 check: weights 10 down to 2 on the

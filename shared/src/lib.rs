@@ -3,7 +3,8 @@
 //! # Layout
 //! - [`feed`]: the feeds of the contract and their names in URLs and the event log.
 //! - [`beds`], [`handovers`], [`discharge`], [`community`], [`ed`]: each feed's record
-//!   (DESIGN §4.1–4.5) and its closed lists of codes.
+//!   (DESIGN §4.1–4.5) and its closed lists of codes; [`discharge`] also has the discharge
+//!   view's list of delayed patients.
 //! - [`reference`]: sites, localities and map areas, as the server serves them.
 //! - [`live`]: the live state, the changes to it, and the websocket messages that carry them.
 //!

@@ -58,7 +58,7 @@ impl DelayBand {
 
     /// The band of a delay of `days` (whole days completed since discharge-ready).
     pub fn of(days: f64) -> DelayBand {
-        match days.max(0.0).floor() as u64 {
+        match whole_days(days) {
             0 => DelayBand::Zero,
             1 => DelayBand::One,
             2..=3 => DelayBand::TwoToThree,
@@ -80,6 +80,13 @@ impl DelayBand {
             DelayBand::TwentyOnePlus => "21+ days",
         }
     }
+}
+
+/// The whole days completed in a delay of `days` (none when negative), as the delay
+/// bands count them.
+pub fn whole_days(days: f64) -> u32 {
+    // A float-to-integer `as` saturates, so even an absurd delay stays in the top band.
+    days.max(0.0).floor() as u32
 }
 
 /// Patients with no criteria to reside at one site: counts now, and bed days lost.
@@ -132,5 +139,12 @@ mod tests {
             let json = serde_json::to_value(DelayBand::of(days)).expect("serialises");
             assert_eq!(json, band, "{days} days");
         }
+        assert_eq!(
+            whole_days(-0.5),
+            0,
+            "a ready time in the future is no delay"
+        );
+        assert_eq!(whole_days(13.99), 13);
+        assert_eq!(whole_days(1e12), u32::MAX);
     }
 }

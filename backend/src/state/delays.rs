@@ -2,13 +2,39 @@
 
 use super::calendar;
 use chrono::{DateTime, Utc};
-use levels_shared::discharge::{DelayRecord, DelayStatus};
-use levels_shared::measures::{DelayBand, DelayMeasures};
+use levels_shared::discharge::{DelayRecord, DelayStatus, DelayedPatient};
+use levels_shared::measures::{whole_days, DelayBand, DelayMeasures};
 
 const DAY_MS: f64 = 86_400_000.0;
 
 fn days(from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
     ((to - from).num_milliseconds() as f64 / DAY_MS).max(0.0)
+}
+
+/// Days since the patient became discharge-ready, at `now` (none if ready later): what
+/// both the measures' bands and the delayed-patients list count.
+pub fn days_delayed(r: &DelayRecord, now: DateTime<Utc>) -> f64 {
+    days(r.ready_at.with_timezone(&Utc), now)
+}
+
+/// The patient as the discharge view lists them, at `now`: in the same band the
+/// measures count them in, and without the NHS number.
+pub fn listed(r: &DelayRecord, now: DateTime<Utc>) -> DelayedPatient {
+    let delayed = days_delayed(r, now);
+    DelayedPatient {
+        site: r.site.clone(),
+        ward: r.ward.clone(),
+        patient: r.patient.clone(),
+        pathway: r.pathway,
+        reason: r.reason,
+        responsible: r.responsible,
+        locality: r.locality.clone(),
+        admitted_at: r.admitted_at,
+        ready_at: r.ready_at,
+        days_delayed: whole_days(delayed),
+        band: DelayBand::of(delayed),
+        at: r.at,
+    }
 }
 
 /// When a patient stopped occupying a bed after becoming ready: now if still delayed, the
@@ -41,7 +67,7 @@ pub fn measure<'a>(
         if r.status != DelayStatus::Delayed {
             continue;
         }
-        let delayed = days(ready, now);
+        let delayed = days_delayed(r, now);
         m.delayed_now += 1;
         total_days += delayed;
         *m.by_ward.entry(r.ward.clone()).or_default() += 1;

@@ -16,7 +16,7 @@ use crate::store::{StateRow, StoreError};
 use chrono::{DateTime, Utc};
 use levels_shared::beds::{BedPool, BedsRecord};
 use levels_shared::community::CommunityRecord;
-use levels_shared::discharge::{DelayRecord, DelayStatus};
+use levels_shared::discharge::{DelayRecord, DelayStatus, DelayedPatient};
 use levels_shared::ed::EdRecord;
 use levels_shared::escalation::{Entity, Explanation, LevelChange, LevelKind};
 use levels_shared::feed::Feed;
@@ -111,6 +111,26 @@ impl Projection {
     /// The live state this projection has published.
     pub fn live(&self) -> &LiveState {
         &self.live
+    }
+
+    /// Every patient delayed now at any site, as of `now`: the longest delays first, then
+    /// by site, ward and patient reference. NHS numbers were dropped on the way in.
+    pub fn delayed_patients(&self, now: DateTime<Utc>) -> Vec<DelayedPatient> {
+        let mut list: Vec<DelayedPatient> = self
+            .delays
+            .values()
+            .flat_map(|patients| patients.values())
+            .filter(|r| r.status == DelayStatus::Delayed)
+            .map(|r| delays::listed(r, now))
+            .collect();
+        list.sort_by(|a, b| {
+            b.days_delayed
+                .cmp(&a.days_delayed)
+                .then_with(|| a.site.cmp(&b.site))
+                .then_with(|| a.ward.cmp(&b.ward))
+                .then_with(|| a.patient.cmp(&b.patient))
+        });
+        list
     }
 
     /// Mirrors `changes` and appends the calculated OPEL changes they cause.
@@ -292,4 +312,113 @@ pub fn project(
     }
     projection.apply(records, now);
     Ok((projection.live.clone(), projection))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Duration, FixedOffset};
+    use levels_shared::discharge::{Pathway, Reason};
+    use levels_shared::measures::DelayBand;
+
+    fn delay(patient: &str, ward: &str, ready_days_ago: f64, now: DateTime<Utc>) -> DelayRecord {
+        let utc = FixedOffset::east_opt(0).expect("UTC");
+        let ready = now - Duration::minutes((ready_days_ago * 1440.0) as i64);
+        DelayRecord {
+            id: format!("{patient}-1"),
+            site: "MPH".into(),
+            at: (now - Duration::minutes(5)).with_timezone(&utc),
+            patient: patient.into(),
+            nhs_number: Some("9434765919".into()),
+            ward: ward.into(),
+            admitted_at: (ready - Duration::days(2)).with_timezone(&utc),
+            ready_at: ready.with_timezone(&utc),
+            pathway: Pathway::P2,
+            reason: Some(Reason::P2Bed),
+            responsible: None,
+            locality: None,
+            status: DelayStatus::Delayed,
+            discharged_at: None,
+        }
+    }
+
+    #[test]
+    fn each_listed_patient_is_in_the_band_the_streamed_measures_count_them_in() {
+        let now: DateTime<Utc> = "2026-11-25T12:00:00Z".parse().expect("a time");
+        let utc = FixedOffset::east_opt(0).expect("UTC");
+        let mut discharged = delay("D", "Ward 1", 9.0, now);
+        discharged.status = DelayStatus::Discharged;
+        discharged.discharged_at = Some((now - Duration::hours(1)).with_timezone(&utc));
+        let records = vec![
+            delay("A", "Ward 2", 0.5, now),
+            // Just short of two whole days: still band 1, as the measures count it.
+            delay("B", "Ward 1", 1.999, now),
+            delay("C", "Ward 1", 25.0, now),
+            discharged,
+        ];
+        let mut projection = Projection::new(None);
+        projection.apply(records.into_iter().map(Record::Delay).collect(), now);
+
+        let list = projection.delayed_patients(now);
+        let listed: Vec<(&str, u32, DelayBand)> = list
+            .iter()
+            .map(|p| (p.patient.as_str(), p.days_delayed, p.band))
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                ("C", 25, DelayBand::TwentyOnePlus),
+                ("B", 1, DelayBand::One),
+                ("A", 0, DelayBand::Zero),
+            ],
+            "delayed only, longest first"
+        );
+        let mut counted: BTreeMap<DelayBand, u32> = BTreeMap::new();
+        for p in &list {
+            *counted.entry(p.band).or_default() += 1;
+        }
+        let streamed = projection.live().sites["MPH"]
+            .delays
+            .as_ref()
+            .expect("delay measures");
+        assert_eq!(counted, streamed.by_band);
+        assert_eq!(list.len() as u32, streamed.delayed_now);
+        assert!(
+            projection
+                .delays
+                .values()
+                .flat_map(|p| p.values())
+                .all(|r| r.nhs_number.is_none()),
+            "NHS numbers are dropped on the way in"
+        );
+    }
+
+    #[test]
+    fn equal_delays_are_listed_by_site_ward_then_patient() {
+        let now: DateTime<Utc> = "2026-11-25T12:00:00Z".parse().expect("a time");
+        let mut ydh = delay("A", "Ward 1", 3.2, now);
+        ydh.site = "YDH".into();
+        let records = vec![
+            ydh,
+            delay("B", "Ward 2", 3.5, now),
+            delay("C", "Ward 1", 3.1, now),
+            delay("A", "Ward 2", 3.9, now),
+        ];
+        let mut projection = Projection::new(None);
+        projection.apply(records.into_iter().map(Record::Delay).collect(), now);
+        let order: Vec<String> = projection
+            .delayed_patients(now)
+            .iter()
+            .map(|p| format!("{} {} {}", p.site, p.ward, p.patient))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                "MPH Ward 1 C",
+                "MPH Ward 2 A",
+                "MPH Ward 2 B",
+                "YDH Ward 1 A"
+            ]
+        );
+    }
 }

@@ -3,8 +3,10 @@
 //! be shared) what drove its level, parameter by parameter; and how it changed today and
 //! over the last 7 days. "Export CSV" downloads what is on screen.
 
+use crate::components::chart::Scale;
 use crate::components::map::SystemMap;
 use crate::components::opel::{entity_name, OpelBadge};
+use crate::components::trends::{Trend, Trends};
 use crate::format;
 use crate::route::Link;
 use crate::services::api;
@@ -45,6 +47,11 @@ pub fn system_view(props: &Props) -> Html {
         .and_then(|e| e.parse().ok())
         .unwrap_or(Entity::System);
     let name = entity_name(&chosen, &props.reference);
+    let hours = if props.query.get("days").map(String::as_str) == Some("7") {
+        168
+    } else {
+        24
+    };
     let level = props.live.levels.get(&chosen).cloned();
 
     // The 7-day pattern of the chosen entity, fetched when it changes and every minute.
@@ -107,6 +114,12 @@ pub fn system_view(props: &Props) -> Html {
                 { explanation_table(level.as_ref()) }
                 <h3>{ "Last 7 days: highest level each hour" }</h3>
                 { pattern_grid(pattern.as_ref()) }
+                <h3 class="trends-head">
+                    { "Trends over the last " }
+                    <Link to={format!("/system?entity={chosen}")} class={classes!("range", (hours == 24).then_some("current"))}>{ "24 hours" }</Link>
+                    <Link to={format!("/system?entity={chosen}&days=7")} class={classes!("range", (hours == 168).then_some("current"))}>{ "7 days" }</Link>
+                </h3>
+                <Trends trends={system_trends(&props.reference)} {hours} now={props.now} />
             </section>
         </main>
     }
@@ -312,4 +325,47 @@ fn export_csv(
         }
     }
     out
+}
+
+/// Occupancy, handover hours lost, patients with no criteria to reside and community
+/// caseload against capacity, across the system.
+fn system_trends(reference: &ReferenceData) -> Vec<Trend> {
+    let acute: Vec<(String, String)> = reference
+        .sites
+        .iter()
+        .filter(|s| s.kind.is_acute())
+        .map(|s| (format!("site:{}", s.code), s.short_name.clone()))
+        .collect();
+    let localities: Vec<(String, String)> = reference
+        .localities
+        .iter()
+        .map(|a| (format!("locality:{}", a.code), a.name.clone()))
+        .collect();
+    let trend = |title: &str, measure: &str, scale, entities: &Vec<(String, String)>| Trend {
+        title: title.into(),
+        measure: measure.into(),
+        scale,
+        entities: entities.clone(),
+    };
+    vec![
+        trend("G&A bed occupancy", "ga_occupancy", Scale::Percent, &acute),
+        trend(
+            "Ambulance handover hours lost today",
+            "hours_lost_today",
+            Scale::Hours,
+            &acute,
+        ),
+        trend(
+            "Patients with no criteria to reside",
+            "delayed_patients",
+            Scale::Count,
+            &acute,
+        ),
+        trend(
+            "Community caseload against capacity",
+            "community_load",
+            Scale::Percent,
+            &localities,
+        ),
+    ]
 }

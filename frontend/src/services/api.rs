@@ -40,3 +40,21 @@ pub async fn daily(entity: &str, days: u32) -> Result<Vec<DayPattern>, String> {
     let url = format!("/api/v1/levels/daily?entity={entity}&days={days}");
     Ok(get_json::<Daily>(&url).await?.days)
 }
+
+/// One measure of one entity from `from` to `to`, in time buckets (missing ones absent).
+pub async fn history(
+    entity: &str,
+    measure: &str,
+    from: chrono::DateTime<chrono::Utc>,
+    to: chrono::DateTime<chrono::Utc>,
+) -> Result<levels_shared::history::Series, String> {
+    let enc = |s: &str| String::from(js_sys::encode_uri_component(s));
+    let url = format!(
+        "/api/v1/history?entity={}&measure={}&from={}&to={}",
+        enc(entity),
+        enc(measure),
+        enc(&from.to_rfc3339()),
+        enc(&to.to_rfc3339())
+    );
+    get_json(&url).await
+}
