@@ -402,3 +402,116 @@ async fn the_system_view_explains_a_level_as_the_api_does_and_kiosk_mode_rotates
     browser.close().await;
     app.stop().await;
 }
+
+#[tokio::test]
+async fn discharge_filters_narrow_the_list_to_the_right_patients_and_survive_a_reload() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = TestApp::spawn(test_config(dir.path())).await;
+    let ago = |days: i64| (chrono::Utc::now() - chrono::Duration::days(days)).to_rfc3339();
+    let at = minutes_ago(5);
+    let patient = |id: &str, site: &str, ward: &str, days: i64, pathway: &str, reason: &str| {
+        json!({"id": id, "site": site, "at": at, "patient": id, "ward": ward,
+            "admitted_at": ago(days + 4), "ready_at": ago(days), "pathway": pathway,
+            "reason": reason, "locality": "E07000190"})
+    };
+    app.post_ok(
+        "discharge-delays",
+        &json!([
+            patient("MPH-A", "MPH", "Ward 1", 9, "P3", "p3_placement"),
+            patient("MPH-B", "MPH", "Ward 2", 2, "P1", "p1_start_of_care"),
+            patient("MPH-C", "MPH", "Ward 1", 22, "P3", "p3_placement"),
+            patient("YDH-A", "YDH", "Ward 5", 5, "P3", "p3_placement"),
+            patient("YDH-B", "YDH", "Ward 5", 1, "P0", "medical_decision"),
+        ]),
+    )
+    .await;
+    let rows = |c: fantoccini::Client| async move {
+        let mut out = Vec::new();
+        for row in c
+            .find_all(Locator::Css("table.patient-list tbody tr"))
+            .await
+            .ok()?
+        {
+            out.push(row.attr("data-patient").await.ok()??);
+        }
+        Some(out)
+    };
+    let browser = Browser::start().await;
+    browser
+        .client
+        .goto(&app.url("/discharge"))
+        .await
+        .expect("the page loads");
+    // Longest delay first.
+    let all = browser
+        .wait_until(20, "five patients listed", move |c| async move {
+            rows(c).await.filter(|r| r.len() == 5)
+        })
+        .await;
+    assert_eq!(all, ["MPH-C", "MPH-A", "YDH-A", "MPH-B", "YDH-B"]);
+
+    // Pathway 3 at Musgrove: the select boxes are ordinary form controls.
+    for (filter, value) in [("pathway", "P3"), ("site", "MPH")] {
+        browser
+            .client
+            .find(Locator::Css(&format!("select[data-filter={filter}]")))
+            .await
+            .expect("a filter")
+            .select_by_value(value)
+            .await
+            .expect("chosen");
+    }
+    let narrowed = browser
+        .wait_until(5, "two patients", move |c| async move {
+            rows(c).await.filter(|r| r.len() == 2)
+        })
+        .await;
+    assert_eq!(narrowed, ["MPH-C", "MPH-A"]);
+    let url = location(&browser).await;
+    assert!(
+        url.contains("pathway=P3") && url.contains("site=MPH"),
+        "{url}"
+    );
+    let headline = Browser::text(&browser.client, ".headline")
+        .await
+        .unwrap_or_default();
+    assert!(headline.starts_with("2 of 5"), "{headline}");
+
+    // Sorting by reference with its column's button (an ordinary, focusable button).
+    let buttons = browser
+        .client
+        .find_all(Locator::Css("button.sort"))
+        .await
+        .expect("buttons");
+    assert_eq!(buttons[2].text().await.expect("text"), "Reference");
+    buttons[2].click().await.expect("click");
+    browser
+        .wait_until(5, "sorted by reference", move |c| async move {
+            rows(c).await.filter(|r| r == &["MPH-A", "MPH-C"])
+        })
+        .await;
+    assert!(location(&browser).await.contains("sort=patient"));
+
+    // A reload (or the same link opened elsewhere) shows the same patients.
+    browser.client.goto(&app.url(&url)).await.expect("reload");
+    let again = browser
+        .wait_until(20, "the same two after a reload", move |c| async move {
+            rows(c).await.filter(|r| r.len() == 2)
+        })
+        .await;
+    assert_eq!(again, ["MPH-C", "MPH-A"]);
+    let pathway = browser
+        .client
+        .execute(
+            "return document.querySelector('select[data-filter=pathway]').value;",
+            vec![],
+        )
+        .await
+        .expect("js");
+    assert_eq!(pathway, json!("P3"));
+    browser
+        .screenshot(&workspace_root().join("target/browser-discharge.png"))
+        .await;
+    browser.close().await;
+    app.stop().await;
+}

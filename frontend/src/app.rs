@@ -4,6 +4,7 @@
 use crate::components::connection::Connection;
 use crate::components::opel::OpelBadge;
 use crate::pages::control_room::ControlRoom;
+use crate::pages::discharge::DischargeView;
 use crate::pages::system::SystemView;
 use crate::route::{self, Link as NavLink, Route};
 use crate::services::{api, live};
@@ -86,6 +87,9 @@ pub fn app() -> Html {
                 Route::ControlRoom => html! { <ControlRoom {reference} {live} now={server_now} /> },
                 Route::System => {
                     html! { <SystemView {reference} {live} now={server_now} query={location.query.clone()} /> }
+                }
+                Route::Discharge => {
+                    html! { <DischargeView {reference} {live} now={server_now} query={location.query.clone()} /> }
                 }
                 other => html! {
                     <p class="notice">{ format!("No view at {}: choose one above.", other.path()) }</p>

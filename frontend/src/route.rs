@@ -103,6 +103,22 @@ pub fn parse_query(search: &str) -> BTreeMap<String, String> {
     out
 }
 
+/// `?a=1&b=x+y` from a map, empty values left out.
+pub fn query_string(query: &BTreeMap<String, String>) -> String {
+    let Ok(params) = web_sys::UrlSearchParams::new() else {
+        return String::new();
+    };
+    for (k, v) in query.iter().filter(|(_, v)| !v.is_empty()) {
+        params.append(k, v);
+    }
+    let s: String = params.to_string().into();
+    if s.is_empty() {
+        s
+    } else {
+        format!("?{s}")
+    }
+}
+
 const NAVIGATED: &str = "levels-navigated";
 
 /// Goes to `url` (path and query) without a reload; `replace` keeps history short for

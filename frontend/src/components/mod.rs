@@ -1,7 +1,9 @@
 //! Pieces of the views.
 
+pub mod bars;
 pub mod chart;
 pub mod connection;
+pub mod locality_map;
 pub mod map;
 pub mod opel;
 pub mod site_tile;

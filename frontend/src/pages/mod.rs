@@ -1,4 +1,5 @@
 //! Whole views.
 
 pub mod control_room;
+pub mod discharge;
 pub mod system;
