@@ -3,8 +3,10 @@
 
 use crate::components::connection::Connection;
 use crate::components::opel::OpelBadge;
+use crate::pages::community::CommunityView;
 use crate::pages::control_room::ControlRoom;
 use crate::pages::discharge::DischargeView;
+use crate::pages::site::SiteView;
 use crate::pages::system::SystemView;
 use crate::route::{self, Link as NavLink, Route};
 use crate::services::{api, live};
@@ -87,6 +89,10 @@ pub fn app() -> Html {
                 Route::ControlRoom => html! { <ControlRoom {reference} {live} now={server_now} /> },
                 Route::System => {
                     html! { <SystemView {reference} {live} now={server_now} query={location.query.clone()} /> }
+                }
+                Route::Community => html! { <CommunityView {reference} {live} now={server_now} /> },
+                Route::Site(code) => {
+                    html! { <SiteView {reference} {live} now={server_now} code={code.clone()} /> }
                 }
                 Route::Discharge => {
                     html! { <DischargeView {reference} {live} now={server_now} query={location.query.clone()} /> }

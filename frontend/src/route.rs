@@ -50,7 +50,7 @@ impl Route {
     ];
 
     /// The views a kiosk turns through: aggregate views only, never patient lists.
-    pub const KIOSK: [&'static str; 2] = ["/", "/system"];
+    pub const KIOSK: [&'static str; 3] = ["/", "/system", "/community"];
 }
 
 /// Where the browser is: the view and its query parameters.

@@ -1,5 +1,5 @@
-//! A small map of the system's localities, each shaded by a count and with the count
-//! written in it: for "delayed patients by home locality" and the like.
+//! A small map of the system's localities, each shaded and with its figure written in it
+//! (never colour alone): delayed patients by home locality, or community OPEL by locality.
 
 use crate::map::projection::Projection;
 use levels_shared::reference::ReferenceData;
@@ -10,12 +10,31 @@ use yew::prelude::*;
 const WIDTH: f64 = 520.0;
 const HEIGHT: f64 = 350.0;
 
+/// How localities are shaded.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Shading {
+    /// Five steps of blue by the count against the largest.
+    Count,
+    /// The OPEL colours, by level.
+    Opel,
+}
+
 #[derive(Properties, PartialEq)]
 pub struct Props {
     pub reference: Rc<ReferenceData>,
-    /// Count per locality code.
-    pub counts: BTreeMap<String, u32>,
+    /// Per locality code: its value (a count, or an OPEL level) and the text written in it
+    /// (one line per line of text).
+    pub values: BTreeMap<String, (u32, String)>,
+    pub shading: Shading,
     pub title: String,
+}
+
+/// Counts as map values: the count is its own text.
+pub fn counted(counts: BTreeMap<String, u32>) -> BTreeMap<String, (u32, String)> {
+    counts
+        .into_iter()
+        .map(|(k, n)| (k, (n, n.to_string())))
+        .collect()
 }
 
 #[function_component(LocalityMap)]
@@ -34,22 +53,32 @@ pub fn locality_map(props: &Props) -> Html {
             })
             .collect::<Vec<_>>()
     });
-    let max = props.counts.values().copied().max().unwrap_or(0).max(1);
+    let max = props
+        .values
+        .values()
+        .map(|(v, _)| *v)
+        .max()
+        .unwrap_or(0)
+        .max(1);
     html! {
         <figure class="locality-map">
             <figcaption>{ &props.title }</figcaption>
             <svg viewBox={format!("0 0 {WIDTH} {HEIGHT}")} role="img" aria-label={props.title.clone()}>
                 { for shapes.iter().map(|(code, name, path, at)| {
-                    let n = props.counts.get(code).copied().unwrap_or(0);
-                    // Five steps of one hue; the count is written too.
-                    let step = (f64::from(n) / f64::from(max) * 4.0).ceil() as u32;
+                    let (value, text) = props.values.get(code).cloned().unwrap_or((0, "–".into()));
+                    let class = match props.shading {
+                        Shading::Count => format!("choro-{}", (f64::from(value) / f64::from(max) * 4.0).ceil() as u32),
+                        Shading::Opel => format!("choro-opel-{value}"),
+                    };
                     html! {
-                        <g key={code.clone()} class={format!("choro-{step}")} data-locality={code.clone()} data-count={n.to_string()}>
+                        <g key={code.clone()} class={class} data-locality={code.clone()} data-value={value.to_string()}>
                             <path d={path.clone()} />
                             if let Some((x, y)) = at {
                                 <text x={x.to_string()} y={y.to_string()} text-anchor="middle">
                                     <tspan x={x.to_string()} class="choro-name">{ name }</tspan>
-                                    <tspan x={x.to_string()} dy="22" class="choro-count">{ n.to_string() }</tspan>
+                                    { for text.lines().map(|line| html! {
+                                        <tspan x={x.to_string()} dy="19" class="choro-count">{ line.to_owned() }</tspan>
+                                    }) }
                                 </text>
                             }
                         </g>

@@ -4,6 +4,7 @@
 
 use crate::components::opel::OpelBadge;
 use crate::format;
+use crate::route::Link;
 use chrono::{DateTime, Utc};
 use levels_shared::beds::{self, OccupancyBand};
 use levels_shared::escalation::Level;
@@ -56,7 +57,7 @@ pub fn site_tile(props: &Props) -> Html {
             data-tile={site.code.clone()}>
             <header>
                 <OpelBadge level={props.level.clone()} />
-                <h2 title={site.name.clone()}>{ &site.short_name }</h2>
+                <h2 title={site.name.clone()}><Link to={format!("/sites/{}", site.code)} class="tile-link">{ &site.short_name }</Link></h2>
                 // Narrow out-of-county tiles give the time only when it matters: when stale.
                 if !out_of_county || stale {
                     <span class="tile-updated" title="when the bed figures were observed">

@@ -5,7 +5,7 @@
 //! filter is a labelled select and every column a sort button.
 
 use crate::components::bars::Bars;
-use crate::components::locality_map::LocalityMap;
+use crate::components::locality_map::{counted, LocalityMap, Shading};
 use crate::format;
 use crate::route::{self, query_string};
 use crate::services::api;
@@ -371,7 +371,7 @@ pub fn discharge_view(props: &Props) -> Html {
                     <Bars title="By pathway" items={pathway_items} />
                     <Bars title="By days delayed" items={band_items} />
                     <Bars title="Top reasons" items={reason_items} />
-                    <LocalityMap reference={reference.clone()} counts={home} title="Where they live" />
+                    <LocalityMap reference={reference.clone()} values={counted(home)} shading={Shading::Count} title="Where they live" />
                 </section>
             </div>
         </main>

@@ -1,5 +1,7 @@
 //! Whole views.
 
+pub mod community;
 pub mod control_room;
 pub mod discharge;
+pub mod site;
 pub mod system;
