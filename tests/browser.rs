@@ -172,17 +172,21 @@ async fn the_control_room_shows_the_map_and_updates_live_and_across_a_restart() 
 async fn a_declared_level_and_its_alert_reach_the_control_room_without_a_reload() {
     let dir = tempfile::tempdir().expect("tempdir");
     let app = TestApp::spawn(test_config(dir.path())).await;
-    app.post_beds_ok(&json!([beds("b1", "MPH", 400)])).await;
+    levels_tests::opel_inputs::post_level_3_inputs(&app).await;
     let browser = Browser::start().await;
     browser
         .client
         .goto(&app.url("/"))
         .await
         .expect("the page loads");
+    let badge = |want: &'static str| {
+        move |c: fantoccini::Client| async move {
+            let text = Browser::text(&c, "[data-tile=MPH] .opel-group").await?;
+            text.contains(want).then_some(text)
+        }
+    };
     browser
-        .wait_until(20, "the MPH tile", |c| async move {
-            Browser::text(&c, "[data-tile=MPH] .occupancy").await
-        })
+        .wait_until(20, "MPH at OPEL 3", badge("OPEL 3"))
         .await;
     assert_eq!(
         Browser::text(&browser.client, ".alerts-none")
@@ -190,6 +194,26 @@ async fn a_declared_level_and_its_alert_reach_the_control_room_without_a_reload(
             .as_deref(),
         Some("No level changes in the last 12 hours")
     );
+    browser
+        .client
+        .execute("window.__levelsNoReload = true;", vec![])
+        .await
+        .expect("js");
+
+    // New ED figures move the calculated level: the tile and the alert strip follow.
+    levels_tests::opel_inputs::post_level_4_ed(&app).await;
+    browser
+        .wait_until(5, "MPH at OPEL 4", badge("OPEL 4"))
+        .await;
+    let strip = browser
+        .wait_until(5, "the alert", |c| async move {
+            let text = Browser::text(&c, ".alert-strip").await?;
+            text.contains("Musgrove Park").then_some(text)
+        })
+        .await;
+    assert!(strip.contains("▲ Musgrove Park: OPEL 3 → 4"), "{strip}");
+    let marker = Browser::text(&browser.client, "g.site-marker[data-site=MPH] .site-figure").await;
+    assert_eq!(marker.as_deref(), Some("OPEL 4"));
 
     let declare = json!({"entity": "site:MPH", "level": 4, "reason": "CT scanner down",
         "actor": "Alex Hart, site manager"});
@@ -199,12 +223,9 @@ async fn a_declared_level_and_its_alert_reach_the_control_room_without_a_reload(
 
     // The tile shows the declared level in words, with the calculated one beside it.
     let badge = browser
-        .wait_until(5, "MPH declared OPEL 4", |c| async move {
-            let text = Browser::text(&c, "[data-tile=MPH] .opel-group").await?;
-            text.contains("OPEL 4").then_some(text)
-        })
+        .wait_until(5, "MPH declared OPEL 4", badge("declared"))
         .await;
-    assert!(badge.contains("declared · calc –"), "{badge}");
+    assert!(badge.contains("declared · calc 4"), "{badge}");
     // The alert with its OPEL 4 action card, every action still to do.
     let strip = Browser::text(&browser.client, ".alert-strip")
         .await
@@ -232,6 +253,12 @@ async fn a_declared_level_and_its_alert_reach_the_control_room_without_a_reload(
                 .then_some(())
         })
         .await;
+    let same_page = browser
+        .client
+        .execute("return window.__levelsNoReload === true;", vec![])
+        .await
+        .expect("js");
+    assert_eq!(same_page, json!(true), "the page was not reloaded");
     browser
         .screenshot(&workspace_root().join("target/browser-declared.png"))
         .await;
@@ -512,6 +539,108 @@ async fn discharge_filters_narrow_the_list_to_the_right_patients_and_survive_a_r
     browser
         .screenshot(&workspace_root().join("target/browser-discharge.png"))
         .await;
+    browser.close().await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn site_and_community_views_show_their_figures_and_a_stopped_feed_turns_stale() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = TestApp::spawn(test_config(dir.path())).await;
+    levels_tests::opel_inputs::post_level_3_inputs(&app).await;
+    // Two Mendip teams: one reporting now, one whose last report is 3 hours old.
+    let team = |id: &str, team: &str, service: &str, at: &str, caseload: u32| {
+        json!({"id": id, "site": "SHEP", "at": at, "team": team, "service": service,
+            "caseload": caseload, "capacity": 100, "referrals_waiting": 4})
+    };
+    app.post_ok(
+        "community",
+        &json!([
+            team("c1", "CN-MENDIP", "community_nursing", &minutes_ago(2), 103),
+            team("c2", "RR-MENDIP", "rehab_reablement", &minutes_ago(180), 90),
+        ]),
+    )
+    .await;
+    let browser = Browser::start().await;
+
+    // The site view: its level, its feeds' freshness, its bed pool.
+    browser
+        .client
+        .goto(&app.url("/sites/MPH"))
+        .await
+        .expect("the page loads");
+    let head = browser
+        .wait_until(20, "the site view", |c| async move {
+            Browser::text(&c, ".site-view .explain-head").await
+        })
+        .await;
+    assert!(
+        head.contains("Musgrove Park Hospital") && head.contains("OPEL 3"),
+        "{head}"
+    );
+    let feeds = Browser::text(&browser.client, ".feeds")
+        .await
+        .unwrap_or_default();
+    assert!(
+        feeds.contains("beds ·") && feeds.contains("ed ·"),
+        "{feeds}"
+    );
+    let pools = Browser::text(&browser.client, ".site-view table.data-table tbody")
+        .await
+        .unwrap_or_default();
+    assert!(pools.starts_with("G&A adult 500 20 500 20"), "{pools}");
+
+    // The community view: Mendip counts only its fresh team; the silent one is greyed.
+    browser
+        .client
+        .goto(&app.url("/community"))
+        .await
+        .expect("the page loads");
+    let mendip = browser
+        .wait_until(20, "Mendip's row", |c| async move {
+            Browser::text(&c, "tr[data-locality=E07000187]").await
+        })
+        .await;
+    assert!(
+        mendip.contains("103 / 100") && mendip.contains("103%") && mendip.contains("1 of 3"),
+        "{mendip}"
+    );
+    let stale_team = browser
+        .client
+        .find(Locator::Css("tr[data-team=RR-MENDIP]"))
+        .await
+        .expect("the team");
+    assert!(stale_team
+        .attr("class")
+        .await
+        .expect("class")
+        .unwrap_or_default()
+        .contains("stale"));
+    assert!(stale_team
+        .text()
+        .await
+        .expect("text")
+        .contains("STALE · 3 h"));
+    browser
+        .screenshot(&workspace_root().join("target/browser-community.png"))
+        .await;
+
+    // On the control room, Yeovil's beds last came 45 minutes ago: older than twice their
+    // 15-minute interval, so the tile is greyed and says how old they are.
+    app.post_beds_ok(&json!([beds_at("old", "YDH", 200, &minutes_ago(45))]))
+        .await;
+    browser
+        .client
+        .goto(&app.url("/"))
+        .await
+        .expect("the page loads");
+    let tile = browser
+        .wait_until(20, "Yeovil's tile stale", |c| async move {
+            let el = c.find(Locator::Css("[data-tile=YDH].stale")).await.ok()?;
+            el.text().await.ok()
+        })
+        .await;
+    assert!(tile.contains("STALE") && tile.contains("min ago"), "{tile}");
     browser.close().await;
     app.stop().await;
 }
