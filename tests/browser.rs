@@ -124,6 +124,7 @@ async fn the_control_room_shows_the_map_and_updates_live_and_across_a_restart() 
     browser
         .screenshot(&root.join("target/browser-control-room.png"))
         .await;
+    assert_text_contrast(&browser).await;
 
     // The server goes away: the page says so within seconds, then recovers by itself.
     let port = app.addr.port();
@@ -400,6 +401,7 @@ async fn the_system_view_explains_a_level_as_the_api_does_and_kiosk_mode_rotates
     browser
         .screenshot(&workspace_root().join("target/browser-system.png"))
         .await;
+    assert_text_contrast(&browser).await;
 
     // Kiosk: no navigation, and after 5 seconds the next wall view.
     browser
@@ -539,6 +541,7 @@ async fn discharge_filters_narrow_the_list_to_the_right_patients_and_survive_a_r
     browser
         .screenshot(&workspace_root().join("target/browser-discharge.png"))
         .await;
+    assert_text_contrast(&browser).await;
     browser.close().await;
     app.stop().await;
 }
@@ -624,6 +627,7 @@ async fn site_and_community_views_show_their_figures_and_a_stopped_feed_turns_st
     browser
         .screenshot(&workspace_root().join("target/browser-community.png"))
         .await;
+    assert_text_contrast(&browser).await;
 
     // On the control room, Yeovil's beds last came 45 minutes ago: older than twice their
     // 15-minute interval, so the tile is greyed and says how old they are.
@@ -643,4 +647,53 @@ async fn site_and_community_views_show_their_figures_and_a_stopped_feed_turns_st
     assert!(tile.contains("STALE") && tile.contains("min ago"), "{tile}");
     browser.close().await;
     app.stop().await;
+}
+
+/// Every visible text element of the page has a contrast of at least 4.5:1 (WCAG AA)
+/// against the first opaque background behind it.
+async fn assert_text_contrast(browser: &Browser) {
+    let js = r#"
+        const rgb = s => (s.match(/[\d.]+/g) || []).map(Number);
+        const lum = ([r, g, b]) => {
+            const c = [r, g, b].map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+            return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+        };
+        const background = el => {
+            for (; el; el = el.parentElement) {
+                const c = rgb(getComputedStyle(el).backgroundColor);
+                if (c.length >= 3 && (c.length < 4 || c[3] > 0.9)) return c;
+            }
+            return [0, 0, 0];
+        };
+        const bad = [];
+        for (const el of document.querySelectorAll('main *, header *')) {
+            if (el.closest('svg') || !el.childNodes.length) continue;
+            const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+            if (!own || el.offsetParent === null) continue;
+            const fg = rgb(getComputedStyle(el).color), bg = background(el);
+            const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+            const ratio = (a + 0.05) / (b + 0.05);
+            if (ratio < 4.5) bad.push(`${el.tagName}.${el.className}: ${el.textContent.trim().slice(0, 30)} ${ratio.toFixed(2)}`);
+        }
+        return bad;
+    "#;
+    let bad = browser.client.execute(js, vec![]).await.expect("js");
+    assert_eq!(bad, json!([]), "text below 4.5:1 contrast");
+    // The check itself catches dim text: grey on the dark panel is about 1.9:1.
+    browser
+        .client
+        .execute(
+            "const s = document.createElement('span'); s.id = 'dim'; s.style.color = '#444b55'; \
+             s.textContent = 'dim'; document.querySelector('main').appendChild(s);",
+            vec![],
+        )
+        .await
+        .expect("js");
+    let caught = browser.client.execute(js, vec![]).await.expect("js");
+    assert_eq!(caught.as_array().map(Vec::len), Some(1), "{caught}");
+    browser
+        .client
+        .execute("document.getElementById('dim').remove();", vec![])
+        .await
+        .expect("js");
 }
