@@ -697,3 +697,111 @@ async fn assert_text_contrast(browser: &Browser) {
         .await
         .expect("js");
 }
+
+#[tokio::test]
+async fn a_site_manager_declares_a_level_and_ticks_an_action_from_the_browser() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = TestApp::spawn(test_config(dir.path())).await;
+    levels_tests::opel_inputs::post_level_3_inputs(&app).await;
+    let browser = Browser::start().await;
+    browser
+        .client
+        .goto(&app.url("/sites/MPH"))
+        .await
+        .expect("the page loads");
+    let form = browser
+        .wait_until(20, "the declaration form", |c| async move {
+            c.find(Locator::Css("form.declare")).await.ok()
+        })
+        .await;
+    // Without a reason the server refuses, and the form says why.
+    form.find(Locator::Css("input[name=actor]"))
+        .await
+        .expect("name")
+        .send_keys("Alex Hart, site manager")
+        .await
+        .expect("typed");
+    form.find(Locator::Css("button[type=submit]"))
+        .await
+        .expect("button")
+        .click()
+        .await
+        .expect("click");
+    let refusal = browser
+        .wait_until(5, "the refusal", |c| async move {
+            Browser::text(&c, "form.declare .error").await
+        })
+        .await;
+    assert_eq!(refusal, "reason is required");
+    form.find(Locator::Css("select[name=level]"))
+        .await
+        .expect("level")
+        .select_by_value("4")
+        .await
+        .expect("chosen");
+    form.find(Locator::Css("textarea[name=reason]"))
+        .await
+        .expect("reason")
+        .send_keys("CT scanner down")
+        .await
+        .expect("typed");
+    form.find(Locator::Css("button[type=submit]"))
+        .await
+        .expect("button")
+        .click()
+        .await
+        .expect("click");
+    let badge = browser
+        .wait_until(5, "the declared badge", |c| async move {
+            let text = Browser::text(&c, ".site-view .explain-head .opel-group").await?;
+            text.contains("declared").then_some(text)
+        })
+        .await;
+    assert!(
+        badge.contains("OPEL 4") && badge.contains("calc 3"),
+        "{badge}"
+    );
+    let (_, declared) = app
+        .get("/api/v1/levels?entity=site:MPH&kind=declared")
+        .await;
+    assert_eq!(declared[0]["actor"], "Alex Hart, site manager");
+    assert_eq!(declared[0]["reason"], "CT scanner down");
+
+    // On the system view the alert's actions are checkboxes; the name is remembered.
+    browser
+        .client
+        .goto(&app.url("/system?entity=site:MPH"))
+        .await
+        .expect("the page loads");
+    let checkbox = browser
+        .wait_until(20, "the first action", |c| async move {
+            c.find(Locator::Css(".alert-actions input[type=checkbox]"))
+                .await
+                .ok()
+        })
+        .await;
+    checkbox.click().await.expect("tick");
+    let (_, alerts) = browser
+        .wait_until(5, "the action recorded", |_| {
+            let app = &app;
+            async move {
+                let (status, alerts) = app.get("/api/v1/alerts").await;
+                alerts[0]["actions"][0]["done"]
+                    .is_object()
+                    .then_some((status, alerts))
+            }
+        })
+        .await;
+    assert_eq!(
+        alerts[0]["actions"][0]["done"]["actor"],
+        "Alex Hart, site manager"
+    );
+    browser
+        .wait_until(5, "the tick shown", |c| async move {
+            let text = Browser::text(&c, ".alert-actions .alert-card").await?;
+            text.contains("— Alex Hart, site manager at").then_some(())
+        })
+        .await;
+    browser.close().await;
+    app.stop().await;
+}

@@ -3,6 +3,7 @@
 pub mod bars;
 pub mod chart;
 pub mod connection;
+pub mod declare;
 pub mod locality_map;
 pub mod map;
 pub mod opel;

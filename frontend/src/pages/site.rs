@@ -4,6 +4,7 @@
 
 use crate::components::bars::Bars;
 use crate::components::chart::Scale;
+use crate::components::declare::DeclareForm;
 use crate::components::opel::OpelBadge;
 use crate::components::site_tile::SiteTile;
 use crate::components::trends::{Trend, Trends};
@@ -168,6 +169,9 @@ pub fn site_view(props: &Props) -> Html {
                 </section>
                 <section>
                     <div class="side-by-side">{ ed.unwrap_or_default() }{ handovers.unwrap_or_default() }</div>
+                    if site.kind.is_acute() {
+                        <DeclareForm entity={entity.clone()} level={props.live.levels.get(&entity).cloned()} />
+                    }
                     <Trends {trends} hours={24} now={props.now} />
                 </section>
             </div>

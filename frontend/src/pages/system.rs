@@ -4,6 +4,7 @@
 //! over the last 7 days. "Export CSV" downloads what is on screen.
 
 use crate::components::chart::Scale;
+use crate::components::declare::{AlertActions, DeclareForm};
 use crate::components::map::SystemMap;
 use crate::components::opel::{entity_name, OpelBadge};
 use crate::components::trends::{Trend, Trends};
@@ -86,6 +87,18 @@ pub fn system_view(props: &Props) -> Html {
         }
     });
 
+    // The chosen entity's alerts (every alert for the system), with names to show them by.
+    let alerts: Vec<_> = props
+        .live
+        .alerts
+        .iter()
+        .filter(|a| chosen == Entity::System || a.entity == chosen)
+        .cloned()
+        .collect();
+    let names: Vec<(Entity, String)> = alerts
+        .iter()
+        .map(|a| (a.entity.clone(), entity_name(&a.entity, &props.reference)))
+        .collect();
     let csv = export_csv(
         &name,
         &chosen,
@@ -112,6 +125,10 @@ pub fn system_view(props: &Props) -> Html {
                 </header>
                 { summary(level.as_ref(), props.now) }
                 { explanation_table(level.as_ref()) }
+                <div class="write-panels">
+                    <DeclareForm entity={chosen.clone()} level={level.clone()} />
+                    <AlertActions alerts={alerts} names={names} />
+                </div>
                 <h3>{ "Last 7 days: highest level each hour" }</h3>
                 { pattern_grid(pattern.as_ref()) }
                 <h3 class="trends-head">

@@ -58,3 +58,39 @@ pub async fn history(
     );
     get_json(&url).await
 }
+
+/// `POST url` with a JSON body; the server's error message when it refuses.
+pub async fn post_json<B: serde::Serialize>(url: &str, body: &B) -> Result<(), String> {
+    let request = Request::post(url)
+        .json(body)
+        .map_err(|e| format!("cannot send: {e}"))?;
+    let response = request
+        .send()
+        .await
+        .map_err(|e| format!("cannot reach the server: {e}"))?;
+    if response.ok() {
+        return Ok(());
+    }
+    let status = response.status();
+    let message = response
+        .json::<serde_json::Value>()
+        .await
+        .ok()
+        .and_then(|v| v["error"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| format!("the server answered {status}"));
+    Err(message)
+}
+
+/// The name this browser last signed actions with (until accounts arrive).
+pub fn remembered_actor() -> String {
+    web_sys::window()
+        .and_then(|w| w.local_storage().ok().flatten())
+        .and_then(|s| s.get_item("levels.actor").ok().flatten())
+        .unwrap_or_default()
+}
+
+pub fn remember_actor(actor: &str) {
+    if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+        let _ = storage.set_item("levels.actor", actor);
+    }
+}
