@@ -365,6 +365,40 @@ async fn the_system_view_explains_a_level_as_the_api_does_and_kiosk_mode_rotates
     let known: Vec<&String> = hours.iter().filter(|h| !h.is_empty()).collect();
     assert_eq!(known.last().map(|s| s.as_str()), Some("3"), "{hours:?}");
 
+    // "Export CSV" carries what is on screen: the explanation and the 7-day pattern.
+    let csv = browser
+        .client
+        .execute(
+            "const a = document.querySelector('a.export'); \
+             return [a.getAttribute('download'), decodeURIComponent(a.href.split(',').slice(1).join(','))];",
+            vec![],
+        )
+        .await
+        .expect("js");
+    let file = csv[0].as_str().unwrap_or_default();
+    assert!(
+        file.starts_with("levels-site-MPH-") && file.ends_with(".csv"),
+        "{file}"
+    );
+    let text = csv[1].as_str().unwrap_or_default();
+    assert!(
+        text.starts_with("entity,site:MPH,\"Musgrove Park\"\nshown level,3\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\nparameter,label,value,status,band,weight,contribution,note\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\nga_occupancy,\"G&A bed occupancy\",0.9615,Ok,3,1,"),
+        "{text}"
+    );
+    let dated = |l: &&str| {
+        let b = l.as_bytes();
+        b.len() > 10 && b[4] == b'-' && b[7] == b'-' && b[10] == b','
+    };
+    assert_eq!(text.lines().filter(dated).count(), 7, "one row per day");
+
     // Choosing the system moves to it without a reload, and the URL says so.
     browser
         .client
