@@ -1,7 +1,7 @@
 //! The discharge view (`/discharge`): for discharge coordinators. Who is delayed, where,
 //! why, for how long and on which pathway: a list filtered and sorted in the URL (so a view
-//! can be shared and survives a reload), counts by reason, pathway and delay band as
-//! charts, bed days lost, and where the patients live on a map. Usable by keyboard: every
+//! can be shared and survives a reload), counts by reason, pathway, responsible
+//! organisation and delay band as charts, bed days lost, and where the patients live on a map. Usable by keyboard: every
 //! filter is a labelled select and every column a sort button.
 
 use crate::components::bars::Bars;
@@ -312,6 +312,10 @@ pub fn discharge_view(props: &Props) -> Html {
     reason_items.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     reason_items.truncate(8);
     let pathway_items: Vec<(String, u32)> = by(|p| Some(code(&p.pathway))).into_iter().collect();
+    let responsible_items: Vec<(String, u32)> =
+        by(|p| Some(p.responsible.map_or("Not given", |r| r.label()).to_owned()))
+            .into_iter()
+            .collect();
     let band_items: Vec<(String, u32)> = DelayBand::ALL
         .iter()
         .map(|b| {
@@ -369,6 +373,7 @@ pub fn discharge_view(props: &Props) -> Html {
                 <section class="discharge-charts" aria-label="Counts">
                     <Bars title="By reason group" items={group_items} />
                     <Bars title="By pathway" items={pathway_items} />
+                    <Bars title="By responsible organisation" items={responsible_items} />
                     <Bars title="By days delayed" items={band_items} />
                     <Bars title="Top reasons" items={reason_items} />
                     <LocalityMap reference={reference.clone()} values={counted(home)} shading={Shading::Count} title="Where they live" />
