@@ -381,6 +381,9 @@ async fn the_system_view_explains_a_level_as_the_api_does_and_kiosk_mode_rotates
         "{file}"
     );
     let text = csv[1].as_str().unwrap_or_default();
+    let text = text
+        .strip_prefix('\u{feff}')
+        .expect("a byte-order mark, so spreadsheets read UTF-8");
     assert!(
         text.starts_with("entity,site:MPH,\"Musgrove Park\"\nshown level,3\n"),
         "{text}"
@@ -485,6 +488,9 @@ async fn discharge_filters_narrow_the_list_to_the_right_patients_and_survive_a_r
             patient("MPH-C", "MPH", "Ward 1", 22, "P3", "p3_placement"),
             patient("YDH-A", "YDH", "Ward 5", 5, "P3", "p3_placement"),
             patient("YDH-B", "YDH", "Ward 5", 1, "P0", "medical_decision"),
+            // No home locality given.
+            json!({"id": "YDH-C", "site": "YDH", "at": at, "patient": "YDH-C", "ward": "Ward 6",
+                "admitted_at": ago(7), "ready_at": ago(3), "pathway": "P2", "reason": "p2_bed"}),
         ]),
     )
     .await;
@@ -507,11 +513,11 @@ async fn discharge_filters_narrow_the_list_to_the_right_patients_and_survive_a_r
         .expect("the page loads");
     // Longest delay first.
     let all = browser
-        .wait_until(20, "five patients listed", move |c| async move {
-            rows(c).await.filter(|r| r.len() == 5)
+        .wait_until(20, "six patients listed", move |c| async move {
+            rows(c).await.filter(|r| r.len() == 6)
         })
         .await;
-    assert_eq!(all, ["MPH-C", "MPH-A", "YDH-A", "MPH-B", "YDH-B"]);
+    assert_eq!(all, ["MPH-C", "MPH-A", "YDH-A", "YDH-C", "MPH-B", "YDH-B"]);
 
     // Pathway 3 at Musgrove: the select boxes are ordinary form controls.
     for (filter, value) in [("pathway", "P3"), ("site", "MPH")] {
@@ -538,7 +544,7 @@ async fn discharge_filters_narrow_the_list_to_the_right_patients_and_survive_a_r
     let headline = Browser::text(&browser.client, ".headline")
         .await
         .unwrap_or_default();
-    assert!(headline.starts_with("2 of 5"), "{headline}");
+    assert!(headline.starts_with("2 of 6"), "{headline}");
 
     // Sorting by reference with its column's button (an ordinary, focusable button).
     let buttons = browser
@@ -572,6 +578,30 @@ async fn discharge_filters_narrow_the_list_to_the_right_patients_and_survive_a_r
         .await
         .expect("js");
     assert_eq!(pathway, json!("P3"));
+
+    // "Not given" is a filter value of its own, kept in the URL.
+    browser
+        .client
+        .goto(&app.url("/discharge?locality=-"))
+        .await
+        .expect("the page loads");
+    browser
+        .wait_until(
+            20,
+            "only the patient with no home locality",
+            move |c| async move { rows(c).await.filter(|r| r == &["YDH-C"]) },
+        )
+        .await;
+    let chosen = browser
+        .client
+        .execute(
+            "const s = document.querySelector('select[data-filter=locality]'); \
+             return s.options[s.selectedIndex].text;",
+            vec![],
+        )
+        .await
+        .expect("js");
+    assert_eq!(chosen, json!("(not given)"));
     browser
         .screenshot(&workspace_root().join("target/browser-discharge.png"))
         .await;

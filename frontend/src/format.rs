@@ -1,15 +1,26 @@
 //! How times and figures are written on screen.
 
-use chrono::{DateTime, Local, TimeZone, Utc};
+use chrono::{DateTime, TimeZone, Utc};
+use chrono_tz::Europe::London;
 
-/// `14:05` in the screen's local time (Europe/London on a Somerset control-room screen).
+/// `14:05` in Europe/London, whatever zone the screen's computer is set to.
 pub fn clock<Tz: TimeZone>(t: &DateTime<Tz>) -> String {
-    t.with_timezone(&Local).format("%H:%M").to_string()
+    t.with_timezone(&London).format("%H:%M").to_string()
 }
 
 /// `14:05:09`.
 pub fn clock_seconds<Tz: TimeZone>(t: &DateTime<Tz>) -> String {
-    t.with_timezone(&Local).format("%H:%M:%S").to_string()
+    t.with_timezone(&London).format("%H:%M:%S").to_string()
+}
+
+/// `14:05` today, `Tue 24 Nov 14:05` on another day (Europe/London).
+pub fn when<Tz: TimeZone>(t: &DateTime<Tz>, now: DateTime<Utc>) -> String {
+    let t = t.with_timezone(&London);
+    if t.date_naive() == now.with_timezone(&London).date_naive() {
+        t.format("%H:%M").to_string()
+    } else {
+        t.format("%a %-d %b %H:%M").to_string()
+    }
 }
 
 /// How long ago, in words short enough for a tile: `just now`, `4 min ago`, `2 h 10 min ago`.

@@ -78,12 +78,12 @@ impl Location {
         }
     }
 
-    /// Seconds per view in kiosk mode, if the URL asks for it.
+    /// Seconds per view in kiosk mode (5 s to a day), if the URL asks for it.
     pub fn rotate_seconds(&self) -> Option<u32> {
         self.query
             .get("rotate")
             .and_then(|s| s.parse::<u32>().ok())
-            .map(|s| s.max(5))
+            .map(|s| s.clamp(5, 86_400))
     }
 }
 

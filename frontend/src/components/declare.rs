@@ -85,7 +85,7 @@ pub fn declare_form(props: &DeclareProps) -> Html {
         <form class="declare" onsubmit={on_declare} aria-label="Declare a level">
             <h3>{ "Declare a level" }</h3>
             if let Some(d) = &declared {
-                <p class="declared-line">{ format!("OPEL {} declared by {} at {}: “{}”", d.level, d.actor, format::clock(&d.at), d.reason) }</p>
+                <p class="declared-line">{ format!("OPEL {} declared by {} at {}: “{}”", d.level, d.actor, format::when(&d.at, chrono::Utc::now()), d.reason) }</p>
             }
             <div class="declare-row">
                 <label>{ "Level " }
@@ -159,7 +159,7 @@ pub fn alert_actions(props: &ActionsProps) -> Html {
                     }
                 });
             });
-            let by = x.done.as_ref().map(|d| format!(" — {} at {}", d.actor, format::clock(&d.at)));
+            let by = x.done.as_ref().map(|d| format!(" — {} at {}", d.actor, format::when(&d.at, chrono::Utc::now())));
             html! {
                 <li>
                     <label>

@@ -156,7 +156,12 @@ pub fn system_map(props: &Props) -> Html {
         let stale = totals.and_then(|t| t.at).is_some_and(|at| site.is_stale(Feed::Beds, at, props.now));
         let (band_class, figure) = match totals.and_then(|t| t.occupancy()) {
             Some(o) if !stale => (OccupancyBand::of(o).css_class().to_string(), format::percent(o)),
-            Some(o) => ("band-stale".to_string(), format!("{} stale", format::percent(o))),
+            Some(o) => {
+                let age = totals
+                    .and_then(|t| t.at)
+                    .map_or(String::new(), |at| format!(", {}", format::age(at.to_utc(), props.now)));
+                ("band-stale".to_string(), format!("{} stale{age}", format::percent(o)))
+            }
             None => ("band-none".to_string(), "no data".to_string()),
         };
         let occupancy_text = figure.clone();
@@ -210,7 +215,7 @@ pub fn system_map(props: &Props) -> Html {
                     <tspan class="site-figure">{ figure }</tspan>
                 </text>
                 if let (Some(detail), Some(y)) = (detail, line2) {
-                    <text class="site-label site-detail" x={place.label.x.to_string()} y={y.to_string()}
+                    <text class={classes!("site-label", "site-detail", stale.then_some("stale"))} x={place.label.x.to_string()} y={y.to_string()}
                         text-anchor={place.label.anchor} font-size={(place.font * 0.72).to_string()}>{ detail }</text>
                 }
             </g>

@@ -36,9 +36,19 @@ pub struct Props {
 
 type Fetched = BTreeMap<(String, String), Vec<(DateTime<Utc>, f64)>>;
 
+/// What one fetch brought: for which range, the series, their resolution, and how many
+/// series could not be fetched.
+#[derive(Default, PartialEq)]
+struct Batch {
+    hours: i64,
+    series: Fetched,
+    resolution: u32,
+    failed: usize,
+}
+
 #[function_component(Trends)]
 pub fn trends(props: &Props) -> Html {
-    let data = use_state(|| (Fetched::new(), 300u32));
+    let data = use_state(Batch::default);
     // The window ends at the last whole minute, so re-renders each second reuse one fetch.
     let to = props.now - Duration::seconds(i64::from(props.now.timestamp() as u32 % 60));
     let key = (props.trends.clone(), props.hours);
@@ -51,19 +61,27 @@ pub fn trends(props: &Props) -> Html {
                 wasm_bindgen_futures::spawn_local(async move {
                     let to = Utc::now();
                     let from = to - Duration::hours(hours);
-                    let mut out = Fetched::new();
-                    let mut resolution = 300;
+                    let mut batch = Batch {
+                        hours,
+                        resolution: 300,
+                        ..Batch::default()
+                    };
                     for t in &trends {
                         for (entity, _) in &t.entities {
-                            if let Ok(series) = api::history(entity, &t.measure, from, to).await {
-                                resolution = series.resolution_seconds;
-                                let points =
-                                    series.points.into_iter().map(|p| (p.t, p.v)).collect();
-                                out.insert((entity.clone(), t.measure.clone()), points);
+                            match api::history(entity, &t.measure, from, to).await {
+                                Ok(series) => {
+                                    batch.resolution = series.resolution_seconds;
+                                    let points =
+                                        series.points.into_iter().map(|p| (p.t, p.v)).collect();
+                                    batch
+                                        .series
+                                        .insert((entity.clone(), t.measure.clone()), points);
+                                }
+                                Err(_) => batch.failed += 1,
                             }
                         }
                     }
-                    data.set((out, resolution));
+                    data.set(batch);
                 });
             };
             fetch();
@@ -71,11 +89,20 @@ pub fn trends(props: &Props) -> Html {
             move || drop(timer)
         });
     }
-    let (fetched, resolution) = &*data;
-    let gap = Duration::seconds(i64::from(*resolution) * 3 / 2);
+    // A fetch for another range (still arriving after the range changed) is not drawn.
+    let empty = Fetched::new();
+    let (fetched, resolution, failed) = if data.hours == props.hours {
+        (&data.series, data.resolution, data.failed)
+    } else {
+        (&empty, 300, 0)
+    };
+    let gap = Duration::seconds(i64::from(resolution) * 3 / 2);
     let from = to - Duration::hours(props.hours);
     html! {
         <div class="trends">
+            if failed > 0 {
+                <p class="error" role="alert">{ format!("{failed} series could not be loaded; their lines are missing.") }</p>
+            }
             { for props.trends.iter().map(|t| {
                 let lines = t.entities.iter().enumerate().map(|(i, (entity, name))| Line {
                     name: name.clone(),

@@ -61,26 +61,25 @@ const FILTERS: [Filter; 8] = [
     Filter {
         key: "group",
         label: "Reason group",
-        value: |p| p.reason.map(|r| code(&r.group())).unwrap_or_default(),
+        value: |p| p.reason.map_or(NOT_GIVEN.into(), |r| code(&r.group())),
     },
     Filter {
         key: "reason",
         label: "Reason",
-        value: |p| p.reason.map(|r| r.code().to_owned()).unwrap_or_default(),
+        value: |p| p.reason.map_or(NOT_GIVEN.into(), |r| r.code().to_owned()),
     },
     Filter {
         key: "responsible",
         label: "Responsible",
         value: |p| {
             p.responsible
-                .map(|r| r.code().to_owned())
-                .unwrap_or_default()
+                .map_or(NOT_GIVEN.into(), |r| r.code().to_owned())
         },
     },
     Filter {
         key: "locality",
         label: "Home locality",
-        value: |p| p.locality.clone().unwrap_or_default(),
+        value: |p| p.locality.clone().unwrap_or_else(|| NOT_GIVEN.into()),
     },
     Filter {
         key: "band",
@@ -89,9 +88,13 @@ const FILTERS: [Filter; 8] = [
     },
 ];
 
+/// The filter value of a patient with no value for it (`?locality=-`), so "not given" can
+/// be chosen and kept in the URL; "" means no filter.
+const NOT_GIVEN: &str = "-";
+
 /// How a filter value is shown.
 fn describe(key: &str, value: &str, reference: &ReferenceData) -> String {
-    if value.is_empty() {
+    if value.is_empty() || value == NOT_GIVEN {
         return "(not given)".into();
     }
     let parsed = |v: &str| serde_json::Value::String(v.to_owned());
@@ -128,7 +131,7 @@ const COLUMNS: [(&str, &str); 8] = [
 fn sort(patients: &mut [&DelayedPatient], key: &str, desc: bool, reference: &ReferenceData) {
     let text = |p: &DelayedPatient| -> String {
         match key {
-            "site" => p.site.clone(),
+            "site" => describe("site", &p.site, reference),
             "ward" => p.ward.clone(),
             "patient" => p.patient.clone(),
             "pathway" => code(&p.pathway),
@@ -173,7 +176,10 @@ fn counts<'a>(
 
 #[function_component(DischargeView)]
 pub fn discharge_view(props: &Props) -> Html {
-    let data = use_state(|| None::<Result<DelayedPatients, String>>);
+    // The last list received, and the error of the latest fetch if it failed: a failed
+    // refresh keeps the list on screen with its age rather than replacing it.
+    let data = use_state(|| None::<Rc<DelayedPatients>>);
+    let failed = use_state(|| None::<String>);
     // Fetched again whenever any site's delay list moves, and every minute.
     let key: Vec<String> = props
         .live
@@ -186,12 +192,18 @@ pub fn discharge_view(props: &Props) -> Html {
         })
         .collect();
     {
-        let data = data.clone();
+        let (data, failed) = (data.clone(), failed.clone());
         use_effect_with(key, move |_| {
             let fetch = move || {
-                let data = data.clone();
+                let (data, failed) = (data.clone(), failed.clone());
                 wasm_bindgen_futures::spawn_local(async move {
-                    data.set(Some(api::get_json("/api/v1/discharge/patients").await));
+                    match api::get_json::<DelayedPatients>("/api/v1/discharge/patients").await {
+                        Ok(list) => {
+                            data.set(Some(Rc::new(list)));
+                            failed.set(None);
+                        }
+                        Err(e) => failed.set(Some(e)),
+                    }
                 });
             };
             fetch();
@@ -199,15 +211,13 @@ pub fn discharge_view(props: &Props) -> Html {
             move || drop(timer)
         });
     }
-    let reply = match &*data {
-        None => {
-            return html! { <main class="discharge-view"><p class="notice">{ "Loading the delayed patients…" }</p></main> }
-        }
-        Some(Err(e)) => {
-            return html! { <main class="discharge-view"><p class="notice">{ e.clone() }</p></main> }
-        }
-        Some(Ok(reply)) => reply,
+    let Some(reply) = (*data).clone() else {
+        let text = (*failed)
+            .clone()
+            .unwrap_or_else(|| "Loading the delayed patients…".into());
+        return html! { <main class="discharge-view"><p class="notice">{ text }</p></main> };
     };
+    let reply = &*reply;
     let reference = &props.reference;
     let query = &props.query;
     let chosen = |key: &str| query.get(key).filter(|v| !v.is_empty()).cloned();
@@ -251,7 +261,8 @@ pub fn discharge_view(props: &Props) -> Html {
         html! {
             <label for={id.clone()} class="filter">
                 <span>{ f.label }</span>
-                <select id={id} name={f.key} {onchange} data-filter={f.key}>
+                // Keyed by the value, so back and forward re-create it showing the URL's filter.
+                <select key={format!("{}={current}", f.key)} id={id} name={f.key} {onchange} data-filter={f.key}>
                     <option value="" selected={current.is_empty()}>{ "All" }</option>
                     { for options.iter().map(|o| html! {
                         <option value={o.clone()} selected={*o == current}>{ describe(f.key, o, reference) }</option>
@@ -276,6 +287,23 @@ pub fn discharge_view(props: &Props) -> Html {
         }
     });
     let stale: Vec<&String> = reply.stale_sites.iter().collect();
+    // Each stale site with the age of its latest record.
+    let stale_ages = stale
+        .iter()
+        .map(|code| {
+            let latest = reply
+                .patients
+                .iter()
+                .filter(|p| &&p.site == code)
+                .map(|p| p.at)
+                .max();
+            let age = latest.map_or(String::new(), |at| {
+                format!(" (last sent {})", format::age(at.to_utc(), props.now))
+            });
+            format!("{}{age}", describe("site", code, reference))
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
     let rows = shown.iter().map(|p| {
         let site_stale = stale.contains(&&p.site);
         html! {
@@ -359,7 +387,10 @@ pub fn discharge_view(props: &Props) -> Html {
                 }
             </section>
             if !stale.is_empty() {
-                <p class="stale-banner" role="status">{ format!("STALE: the lists from {} are out of date; their patients are greyed.", stale.iter().map(|s| describe("site", s, reference)).collect::<Vec<_>>().join(", ")) }</p>
+                <p class="stale-banner" role="status">{ format!("STALE: the lists from {stale_ages} are out of date; their patients are greyed and still counted.") }</p>
+            }
+            if let Some(e) = &*failed {
+                <p class="stale-banner" role="alert">{ format!("Cannot refresh the list ({e}); showing it as of {}.", format::clock(&reply.as_of)) }</p>
             }
             <form class="filters" aria-label="Filters" onsubmit={Callback::from(|e: SubmitEvent| e.prevent_default())}>{ for filters }</form>
             <div class="discharge-body">
@@ -376,7 +407,13 @@ pub fn discharge_view(props: &Props) -> Html {
                     <Bars title="By responsible organisation" items={responsible_items} />
                     <Bars title="By days delayed" items={band_items} />
                     <Bars title="Top reasons" items={reason_items} />
-                    <LocalityMap reference={reference.clone()} values={counted(home)} shading={Shading::Count} title="Where they live" />
+                    <LocalityMap reference={reference.clone()} values={counted(home.clone())} shading={Shading::Count} title="Where they live" />
+                    <table class="visually-hidden">
+                        <caption>{ "Where they live" }</caption>
+                        <tbody>{ for home.iter().map(|(code, n)| html! {
+                            <tr><th scope="row">{ describe("locality", code, reference) }</th><td>{ n }</td></tr>
+                        }) }</tbody>
+                    </table>
                 </section>
             </div>
         </main>

@@ -50,6 +50,14 @@ pub fn site_view(props: &Props) -> Html {
         html! { <li class={classes!("feed", class)} title={format!("expected every {} minutes", f.expected_minutes)}>{ text }</li> }
     });
 
+    // Each feed's block is greyed and captioned with its age once stale (DESIGN §5).
+    let stale = |feed: Feed| {
+        state
+            .and_then(|s| s.feeds.get(&feed))
+            .filter(|at| site.is_stale(feed, **at, props.now))
+            .map(|at| format!(" · STALE, {}", format::age(at.to_utc(), props.now)))
+    };
+    let stale_class = |feed: Feed| stale(feed).is_some().then_some("stale");
     let pools = state
         .map(|s| s.beds.values().collect::<Vec<_>>())
         .unwrap_or_default();
@@ -66,8 +74,8 @@ pub fn site_view(props: &Props) -> Html {
     });
 
     let ed = state.and_then(|s| s.ed.as_ref()).map(|e| html! {
-        <table class="data-table">
-            <caption>{ format!("Emergency department at {}", format::clock(&e.at)) }</caption>
+        <table class={classes!("data-table", stale_class(Feed::Ed))}>
+            <caption>{ format!("Emergency department at {}{}", format::clock(&e.at), stale(Feed::Ed).unwrap_or_default()) }</caption>
             <tbody>
                 <tr><th scope="row">{ "In the department" }</th><td class="num strong">{ e.in_department }</td></tr>
                 <tr><th scope="row">{ "Over 4 hours / over 12 hours" }</th><td class="num">{ format!("{} / {}", e.over_4h, e.over_12h) }</td></tr>
@@ -80,8 +88,8 @@ pub fn site_view(props: &Props) -> Html {
         </table>
     });
     let handovers = state.and_then(|s| s.handovers.as_ref()).map(|h| html! {
-        <table class="data-table">
-            <caption>{ "Ambulance handovers" }</caption>
+        <table class={classes!("data-table", stale_class(Feed::Handovers))}>
+            <caption>{ format!("Ambulance handovers{}", stale(Feed::Handovers).unwrap_or_default()) }</caption>
             <tbody>
                 <tr><th scope="row">{ "Waiting now" }</th><td class="num strong">{ h.queue_now }</td></tr>
                 <tr><th scope="row">{ "Longest wait now" }</th><td class="num">{ h.longest_wait_minutes.map_or("–".into(), |m| format!("{m:.0} min")) }</td></tr>
@@ -99,9 +107,10 @@ pub fn site_view(props: &Props) -> Html {
             .collect();
         let pathways: Vec<(String, u32)> = d.by_pathway.iter().map(|(p, n)| (p.code().to_owned(), *n)).collect();
         html! {
-            <div class="site-delays">
+            <div class={classes!("site-delays", stale_class(Feed::DischargeDelays))}>
                 <p class="headline">
-                    <span class="big">{ d.delayed_now }</span>{ " patients with no criteria to reside · " }
+                    <span class="big">{ d.delayed_now }</span>{ " patients with no criteria to reside" }
+                    { stale(Feed::DischargeDelays).unwrap_or_default() }{ " · " }
                     { format!("{:.0} bed days lost today, {:.0} this week", d.bed_days_lost_today, d.bed_days_lost_week) }
                     { " · " }<Link to={format!("/discharge?site={}", site.code)}>{ "the list" }</Link>
                 </p>
@@ -156,8 +165,8 @@ pub fn site_view(props: &Props) -> Html {
             <div class="site-grid">
                 <section>
                     <SiteTile site={site.clone()} state={state.cloned()} level={props.live.levels.get(&entity).cloned()} now={props.now} />
-                    <table class="data-table">
-                        <caption>{ "Bed pools" }</caption>
+                    <table class={classes!("data-table", stale_class(Feed::Beds))}>
+                        <caption>{ format!("Bed pools{}", stale(Feed::Beds).unwrap_or_default()) }</caption>
                         <thead><tr>
                             <th scope="col">{ "Pool" }</th><th scope="col">{ "Core" }</th><th scope="col">{ "Escalation" }</th><th scope="col">{ "Occupied" }</th>
                             <th scope="col">{ "Available" }</th><th scope="col">{ "Closed (IPC)" }</th><th scope="col">{ "7+ days" }</th><th scope="col">{ "14+" }</th>

@@ -55,16 +55,18 @@ pub fn system_view(props: &Props) -> Html {
     };
     let level = props.live.levels.get(&chosen).cloned();
 
-    // The 7-day pattern of the chosen entity, fetched when it changes and every minute.
-    let pattern = use_state(|| None::<Result<Vec<DayPattern>, String>>);
+    // The 7-day pattern of the chosen entity, fetched when it changes and every minute. Kept
+    // with the entity it is for, so another entity's pattern is never shown under this one.
+    let fetched = use_state(|| None::<(String, Result<Vec<DayPattern>, String>)>);
     {
-        let pattern = pattern.clone();
+        let fetched = fetched.clone();
         use_effect_with(chosen.to_string(), move |entity| {
             let entity = entity.clone();
             let fetch = move || {
-                let (pattern, entity) = (pattern.clone(), entity.clone());
+                let (fetched, entity) = (fetched.clone(), entity.clone());
                 wasm_bindgen_futures::spawn_local(async move {
-                    pattern.set(Some(api::daily(&entity, 7).await));
+                    let result = api::daily(&entity, 7).await;
+                    fetched.set(Some((entity, result)));
                 });
             };
             fetch();
@@ -73,13 +75,18 @@ pub fn system_view(props: &Props) -> Html {
         });
     }
 
+    let pattern: Option<&Result<Vec<DayPattern>, String>> = fetched
+        .as_ref()
+        .filter(|(entity, _)| *entity == chosen.to_string())
+        .map(|(_, result)| result);
+    let days_param = if hours == 168 { "&days=7" } else { "" };
     let chooser = entities(&props.live).into_iter().map(|e| {
         let shown = props.live.levels.get(&e).and_then(Level::shown);
         let text = format!("{} {}", entity_name(&e, &props.reference), shown.map_or("–".into(), |l| l.to_string()));
         let current = e == chosen;
         html! {
             <li key={e.to_string()}>
-                <Link to={format!("/system?entity={e}")}
+                <Link to={format!("/system?entity={e}{days_param}")}
                     class={classes!("chooser-item", format!("opel-edge-{}", shown.map_or("none".into(), |l| l.to_string())), current.then_some("current"))}>
                     { text }
                 </Link>
@@ -103,7 +110,7 @@ pub fn system_view(props: &Props) -> Html {
         &name,
         &chosen,
         level.as_ref(),
-        pattern.as_ref().and_then(|p| p.as_ref().ok()),
+        pattern.and_then(|p| p.as_ref().ok()),
     );
     let file = format!(
         "levels-{}-{}.csv",
@@ -126,11 +133,11 @@ pub fn system_view(props: &Props) -> Html {
                 { summary(level.as_ref(), props.now) }
                 { explanation_table(level.as_ref()) }
                 <div class="write-panels">
-                    <DeclareForm entity={chosen.clone()} level={level.clone()} />
+                    <DeclareForm key={chosen.to_string()} entity={chosen.clone()} level={level.clone()} />
                     <AlertActions alerts={alerts} names={names} />
                 </div>
                 <h3>{ "Last 7 days: highest level each hour" }</h3>
-                { pattern_grid(pattern.as_ref()) }
+                { pattern_grid(pattern) }
                 <h3 class="trends-head">
                     { "Trends over the last " }
                     <Link to={format!("/system?entity={chosen}")} class={classes!("range", (hours == 24).then_some("current"))}>{ "24 hours" }</Link>
@@ -176,7 +183,7 @@ fn summary(level: Option<&Level>, now: DateTime<Utc>) -> Html {
             "Declared OPEL {} by {} at {}: “{}”. The declared level is shown in place of the calculated one.",
             d.level,
             d.actor,
-            format::clock(&d.at),
+            format::when(&d.at, now),
             d.reason
         )
     });
@@ -247,11 +254,23 @@ fn pattern_grid(pattern: Option<&Result<Vec<DayPattern>, String>>) -> Html {
     };
     let rows = days.iter().rev().map(|d| {
         let cells = (0..25).map(|h| {
-            let level = d.hours.get(h).copied().flatten();
-            let missing = h >= d.hours.len();
+            let hour = d.hours.get(h).copied();
+            let level = hour.flatten();
+            // Labelled with its real local start, which differs from the column on the days
+            // the clocks change.
+            let start = d.start + chrono::Duration::hours(h as i64);
+            let title = match hour {
+                Some(Some(l)) => format!("{} OPEL {l}", format::clock(&start)),
+                Some(None) => format!("{} no level known", format::clock(&start)),
+                None => String::new(),
+            };
             html! {
-                <td class={classes!("hour", level.map(|l| format!("opel-{l}")), missing.then_some("future"))}>
-                    { level.map(|l| l.to_string()).unwrap_or_default() }
+                <td class={classes!("hour", level.map(|l| format!("opel-{l}")), hour.is_none().then_some("future"))} {title}>
+                    { match hour {
+                        Some(Some(l)) => l.to_string(),
+                        Some(None) => "·".to_string(),
+                        None => String::new(),
+                    } }
                 </td>
             }
         });
@@ -279,8 +298,17 @@ fn export_csv(
     level: Option<&Level>,
     pattern: Option<&Vec<DayPattern>>,
 ) -> String {
-    let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
-    let mut out = format!("entity,{},{}\n", entity, quote(name));
+    // Quoted; text that a spreadsheet would take for a formula is prefixed with '.
+    let quote = |s: &str| {
+        let s = s.replace('"', "\"\"");
+        if s.starts_with(['=', '+', '-', '@']) {
+            format!("\"'{s}\"")
+        } else {
+            format!("\"{s}\"")
+        }
+    };
+    // A byte-order mark, so spreadsheets read names and dashes as UTF-8.
+    let mut out = format!("\u{feff}entity,{},{}\n", entity, quote(name));
     if let Some(level) = level {
         out += &format!(
             "shown level,{}\n",
