@@ -3,6 +3,7 @@
 //! database and talks to it over HTTP and websockets; the browser test drives headless
 //! Chromium against the built dashboard in `dist/`.
 
+mod accounts;
 mod browser;
 mod discharge;
 mod docs;

@@ -48,6 +48,7 @@ pub fn router(state: AppState) -> Router {
         .merge(discharge::router())
         .merge(escalation::timeline::router())
         .merge(escalation::alerts::router())
+        .merge(crate::accounts::routes::router())
         .route("/api/v1/reference", get(reference_data))
         .route("/healthz", get(|| async { "ok" }))
         .layer(axum::extract::DefaultBodyLimit::max(

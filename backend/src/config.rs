@@ -25,9 +25,20 @@ pub struct Config {
     pub simulator: SimulatorConfig,
     pub history: HistoryConfig,
     pub escalation: EscalationConfig,
+    pub sessions: SessionsConfig,
     pub log: LogConfig,
     /// Producers allowed to post feeds, each with its bearer token and scope.
     pub producers: Vec<ProducerConfig>,
+}
+
+/// Signed-in sessions (DESIGN §9).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionsConfig {
+    /// How long a sign-in lasts, in hours.
+    pub hours: u32,
+    /// Mark the session cookie `Secure` (sent over HTTPS only). Turn on behind TLS.
+    pub secure_cookies: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -184,6 +195,10 @@ impl Default for Config {
                 seed: 2026,
                 speed: 60.0,
                 interval_seconds: 5.0,
+            },
+            sessions: SessionsConfig {
+                hours: 12,
+                secure_cookies: false,
             },
             escalation: EscalationConfig {
                 policy: PathBuf::from("config/escalation/default.toml"),

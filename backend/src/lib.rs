@@ -13,12 +13,14 @@
 //! - [`discharge`]: the discharge view's list of delayed patients (never NHS numbers).
 //! - [`sim`]: the Somerset simulator, a producer that posts through the same HTTP path.
 //! - [`reference`]: sites and map areas loaded from configured files.
+//! - [`accounts`]: people's accounts, passwords (Argon2id), sessions and sign-in.
 //! - [`app`]: wires it all into one server; [`config`], [`telemetry`] and [`api_error`]
 //!   support it.
 //!
 //! The views are the Yew app in `frontend/`; the wire types both sides share are in
 //! `levels-shared`.
 
+pub mod accounts;
 pub mod api_error;
 pub mod app;
 pub mod config;

@@ -1,6 +1,7 @@
 //! Types that cross the wire between the Levels server and the browser.
 //!
 //! # Layout
+//! - [`access`]: roles and what each may see and do (DESIGN §9).
 //! - [`feed`]: the feeds of the contract and their names in URLs and the event log.
 //! - [`beds`], [`handovers`], [`discharge`], [`community`], [`ed`]: each feed's record
 //!   (DESIGN §4.1–4.5) and its closed lists of codes; [`discharge`] also has the discharge
@@ -12,6 +13,7 @@
 //! depend on anything server-only (no tokio, no sqlx). Derived measures live here, beside
 //! the data they derive from, so the server and the browser compute them the same way.
 
+pub mod access;
 pub mod beds;
 pub mod community;
 pub mod discharge;

@@ -68,6 +68,8 @@ pub fn test_config(dir: &Path) -> Config {
 pub struct TestApp {
     pub addr: SocketAddr,
     pub http: reqwest::Client,
+    /// The server's store, to set up what has no API yet (accounts).
+    pub store: std::sync::Arc<dyn levels::store::Store>,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<anyhow::Result<()>>,
 }
@@ -79,6 +81,7 @@ impl TestApp {
             .await
             .expect("the server starts");
         let addr = SocketAddr::from(([127, 0, 0, 1], app.port()));
+        let store = app.state().store.clone();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(app.run_until_stopped(async {
             let _ = stopped.await;
@@ -86,6 +89,7 @@ impl TestApp {
         TestApp {
             addr,
             http: reqwest::Client::new(),
+            store,
             stop: Some(stop),
             task,
         }

@@ -23,6 +23,31 @@ pub enum StoreError {
     UnsupportedUrl(String),
     #[error("stored record {event_id} is not valid: {message}")]
     Corrupt { event_id: i64, message: String },
+    #[error("{0} already exists")]
+    Duplicate(String),
+}
+
+/// A person's account as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserRow {
+    pub id: i64,
+    pub name: String,
+    pub display_name: String,
+    pub role: levels_shared::access::Role,
+    pub organisation: Option<String>,
+    /// Argon2id PHC string; `None` for accounts that cannot sign in with a password.
+    pub password_hash: Option<String>,
+    pub disabled: bool,
+}
+
+/// A new account.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub name: String,
+    pub display_name: String,
+    pub role: levels_shared::access::Role,
+    pub organisation: Option<String>,
+    pub password_hash: Option<String>,
 }
 
 /// A validated batch from one producer, ready to commit atomically.
@@ -77,7 +102,7 @@ pub struct Sample {
 }
 
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: AccountStore {
     /// Commits a batch atomically and durably, or writes nothing.
     async fn commit(&self, batch: &Batch) -> Result<Commit, StoreError>;
     /// Every current-state row.
@@ -156,6 +181,34 @@ pub trait Store: Send + Sync + 'static {
         to: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<Alert>, StoreError>;
+}
+
+/// Accounts and sessions.
+#[async_trait]
+pub trait AccountStore: Send + Sync + 'static {
+    /// Creates an account; `Duplicate` when the name is taken.
+    async fn create_user(&self, user: &NewUser, at: DateTime<Utc>) -> Result<i64, StoreError>;
+    async fn user_by_name(&self, name: &str) -> Result<Option<UserRow>, StoreError>;
+    /// Every account, by name.
+    async fn users(&self) -> Result<Vec<UserRow>, StoreError>;
+    /// Starts a session for `user`, known by the digest of its cookie value.
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        user: i64,
+        csrf: &str,
+        at: DateTime<Utc>,
+        expires: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// The account and CSRF token of a live session: not revoked, not expired at `now`, and
+    /// its account not disabled.
+    async fn session(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<(UserRow, String)>, StoreError>;
+    /// Ends a session at once.
+    async fn revoke_session(&self, token_hash: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
 }
 
 /// Opens the store the URL names and brings its schema up to date.

@@ -1,7 +1,7 @@
 //! The embedded SQLite store: one file, WAL mode, `synchronous = FULL` so that a
 //! committed batch survives a crash or power loss before its 200 goes out.
 
-use super::{Batch, Commit, Sample, StateRow, Store, StoreError};
+use super::{AccountStore, Batch, Commit, NewUser, Sample, StateRow, Store, StoreError, UserRow};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use levels_shared::escalation::{
@@ -475,6 +475,141 @@ impl Store for SqliteStore {
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected())
+    }
+}
+
+type UserColumns = (
+    i64,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+);
+
+const USER_COLUMNS: &str =
+    "u.id, u.name, u.display_name, u.role, u.organisation, u.password_hash, u.disabled_at_ms";
+
+fn user_row(
+    (id, name, display_name, role, organisation, password_hash, disabled): UserColumns,
+) -> Result<UserRow, StoreError> {
+    let role = role.parse().map_err(|message| StoreError::Corrupt {
+        event_id: id,
+        message,
+    })?;
+    Ok(UserRow {
+        id,
+        name,
+        display_name,
+        role,
+        organisation,
+        password_hash,
+        disabled: disabled.is_some(),
+    })
+}
+
+#[async_trait]
+impl AccountStore for SqliteStore {
+    async fn create_user(&self, user: &NewUser, at: DateTime<Utc>) -> Result<i64, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO users (name, display_name, role, organisation, password_hash, created_at_ms)
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&user.name)
+        .bind(&user.display_name)
+        .bind(user.role.code())
+        .bind(&user.organisation)
+        .bind(&user.password_hash)
+        .bind(at.timestamp_millis())
+        .execute(&self.pool)
+        .await;
+        match done {
+            Ok(done) => Ok(done.last_insert_rowid()),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                Err(StoreError::Duplicate(format!("the account {}", user.name)))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn user_by_name(&self, name: &str) -> Result<Option<UserRow>, StoreError> {
+        let row: Option<UserColumns> = sqlx::query_as(&format!(
+            "SELECT {USER_COLUMNS} FROM users u WHERE u.name = ?"
+        ))
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(user_row).transpose()
+    }
+
+    async fn users(&self) -> Result<Vec<UserRow>, StoreError> {
+        let rows: Vec<UserColumns> = sqlx::query_as(&format!(
+            "SELECT {USER_COLUMNS} FROM users u ORDER BY u.name"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(user_row).collect()
+    }
+
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        user: i64,
+        csrf: &str,
+        at: DateTime<Utc>,
+        expires: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, csrf, created_at_ms, expires_at_ms)
+             VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(token_hash)
+        .bind(user)
+        .bind(csrf)
+        .bind(at.timestamp_millis())
+        .bind(expires.timestamp_millis())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn session(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<(UserRow, String)>, StoreError> {
+        let row: Option<(
+            i64,
+            String,
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<i64>,
+            String,
+        )> = sqlx::query_as(&format!(
+            "SELECT {USER_COLUMNS}, s.csrf FROM sessions s JOIN users u ON u.id = s.user_id
+                 WHERE s.token_hash = ? AND s.revoked_at_ms IS NULL AND s.expires_at_ms > ?
+                   AND u.disabled_at_ms IS NULL"
+        ))
+        .bind(token_hash)
+        .bind(now.timestamp_millis())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|(a, b, c, d, e, f, g, csrf)| Ok((user_row((a, b, c, d, e, f, g))?, csrf)))
+            .transpose()
+    }
+
+    async fn revoke_session(&self, token_hash: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE sessions SET revoked_at_ms = ? WHERE token_hash = ? AND revoked_at_ms IS NULL",
+        )
+        .bind(at.timestamp_millis())
+        .bind(token_hash)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 }
 

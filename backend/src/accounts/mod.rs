@@ -1,0 +1,67 @@
+//! People's accounts (DESIGN §9): passwords hashed with Argon2id, sessions as HttpOnly,
+//! SameSite=Strict cookies whose values are stored only as digests, and the sign-in routes.
+//!
+//! - [`passwords`]: hashing and checking passwords (the `argon2` crate; no hand-written crypto).
+//! - [`sessions`]: session tokens, their digests and cookies.
+//! - [`routes`]: `POST /api/v1/login`, `POST /api/v1/logout`, `GET /api/v1/me`.
+//!
+//! Accounts are created with `levels user add` (see `main.rs`). Enforcing roles on every
+//! route and on the live channel builds on this.
+
+pub mod passwords;
+pub mod routes;
+pub mod sessions;
+
+use crate::store::{NewUser, Store, StoreError};
+use chrono::Utc;
+use levels_shared::access::Role;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the password must be at least {min} characters")]
+    WeakPassword { min: usize },
+    #[error("the account name must be 1 to 64 letters, digits, dots, dashes or underscores")]
+    BadName,
+    #[error("a discharge coordinator needs --organisation (the ODS code of their trust)")]
+    NeedsOrganisation,
+    #[error("password hashing failed: {0}")]
+    Hash(String),
+}
+
+/// The fewest characters a password may have.
+pub const MIN_PASSWORD: usize = 12;
+
+/// Creates an account with a password (`None` only for display screens, which enrol by token).
+pub async fn create(
+    store: &dyn Store,
+    name: &str,
+    display_name: Option<&str>,
+    role: Role,
+    organisation: Option<&str>,
+    password: Option<&str>,
+) -> Result<i64, AccountError> {
+    let valid = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_');
+    if name.is_empty() || name.len() > 64 || !name.chars().all(valid) {
+        return Err(AccountError::BadName);
+    }
+    if role == Role::DischargeCoordinator && organisation.is_none_or(str::is_empty) {
+        return Err(AccountError::NeedsOrganisation);
+    }
+    let password_hash = match password {
+        Some(p) if p.chars().count() < MIN_PASSWORD => {
+            return Err(AccountError::WeakPassword { min: MIN_PASSWORD })
+        }
+        Some(p) => Some(passwords::hash(p).map_err(AccountError::Hash)?),
+        None => None,
+    };
+    let user = NewUser {
+        name: name.to_owned(),
+        display_name: display_name.unwrap_or(name).to_owned(),
+        role,
+        organisation: organisation.map(str::to_owned),
+        password_hash,
+    };
+    Ok(store.create_user(&user, Utc::now()).await?)
+}

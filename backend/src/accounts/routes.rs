@@ -1,0 +1,140 @@
+//! Signing in and out: `POST /api/v1/login {name, password}` answers the account and sets
+//! the session cookie; `POST /api/v1/logout` ends the session; `GET /api/v1/me` answers who
+//! is signed in (401 when nobody is). A wrong name and a wrong password get the same answer
+//! and take the same time.
+
+use super::{passwords, sessions};
+use crate::api_error::ApiError;
+use crate::app::AppState;
+use crate::store::UserRow;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{Duration, Utc};
+use levels_shared::access::Me;
+use serde::Deserialize;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/login", post(login))
+        .route("/api/v1/logout", post(logout))
+        .route("/api/v1/me", get(me))
+}
+
+/// The signed-in account of a request, with its session's CSRF token and cookie digest.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub user: UserRow,
+    pub csrf: String,
+    pub token_hash: String,
+}
+
+impl Session {
+    fn me(&self) -> Me {
+        Me {
+            name: self.user.name.clone(),
+            display_name: self.user.display_name.clone(),
+            role: self.user.role,
+            organisation: self.user.organisation.clone(),
+            csrf: self.csrf.clone(),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Session {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
+        let signed_out = || ApiError::new(StatusCode::UNAUTHORIZED, "sign in first");
+        let token = sessions::token(&parts.headers).ok_or_else(signed_out)?;
+        let token_hash = sessions::digest(&token);
+        let (user, csrf) = app
+            .store
+            .session(&token_hash, Utc::now())
+            .await?
+            .ok_or_else(signed_out)?;
+        Ok(Session {
+            user,
+            csrf,
+            token_hash,
+        })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Login {
+    name: String,
+    password: String,
+}
+
+async fn login(
+    State(app): State<AppState>,
+    body: Result<Json<Login>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(req) = body?;
+    let user = app.store.user_by_name(req.name.trim()).await?;
+    // Always check a hash, so an unknown name costs as much as a wrong password.
+    let stored = user
+        .as_ref()
+        .and_then(|u| u.password_hash.as_deref())
+        .unwrap_or(passwords::decoy());
+    let matches = passwords::verify(&req.password, stored);
+    let Some(user) = user.filter(|u| matches && !u.disabled && u.password_hash.is_some()) else {
+        tracing::warn!(name = %req.name, "failed sign-in");
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "the name or password is not right",
+        ));
+    };
+    let token = sessions::new_token();
+    let csrf = sessions::new_token();
+    let now = Utc::now();
+    let hours = i64::from(app.config.sessions.hours.max(1));
+    app.store
+        .create_session(
+            &sessions::digest(&token),
+            user.id,
+            &csrf,
+            now,
+            now + Duration::hours(hours),
+        )
+        .await?;
+    tracing::info!(name = %user.name, role = %user.role, "signed in");
+    let session = Session {
+        user,
+        csrf,
+        token_hash: String::new(),
+    };
+    let cookie = sessions::set_cookie(&token, hours * 3600, app.config.sessions.secure_cookies);
+    Ok(([(header::SET_COOKIE, cookie)], Json(session.me())).into_response())
+}
+
+async fn logout(
+    State(app): State<AppState>,
+    session: Result<Session, ApiError>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let clear = sessions::clear_cookie(app.config.sessions.secure_cookies);
+    if let Ok(session) = session {
+        if headers.get("x-csrf-token").and_then(|v| v.to_str().ok()) != Some(&session.csrf) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "the X-CSRF-Token header is missing or wrong",
+            ));
+        }
+        app.store
+            .revoke_session(&session.token_hash, Utc::now())
+            .await?;
+        tracing::info!(name = %session.user.name, "signed out");
+    }
+    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]).into_response())
+}
+
+async fn me(session: Session) -> Json<Me> {
+    Json(session.me())
+}

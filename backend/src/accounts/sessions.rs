@@ -1,0 +1,82 @@
+//! Session tokens: 256 random bits in an HttpOnly, SameSite=Strict cookie (Secure when
+//! served over TLS), stored on the server only as their SHA-256 digest, so a copy of the
+//! database cannot be used to sign in.
+
+use axum::http::HeaderMap;
+use sha2::{Digest, Sha256};
+
+/// The session cookie's name.
+pub const COOKIE: &str = "levels_session";
+
+/// A new random token, hex-encoded.
+pub fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    // The OS generator failing is unrecoverable for a server that needs secrets.
+    getrandom::fill(&mut bytes).expect("the operating system's random generator failed");
+    hex(&bytes)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What the server stores for a token.
+pub fn digest(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+/// The `Set-Cookie` value that starts a session lasting `max_age_seconds`.
+pub fn set_cookie(token: &str, max_age_seconds: i64, secure: bool) -> String {
+    format!(
+        "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_seconds}{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+/// The `Set-Cookie` value that ends it in the browser.
+pub fn clear_cookie(secure: bool) -> String {
+    set_cookie("", 0, secure)
+}
+
+/// The session token in the request's cookies, if any.
+pub fn token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| value.to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn the_cookie_is_http_only_strict_and_secure_over_tls() {
+        let c = set_cookie("abc", 3600, true);
+        assert_eq!(
+            c,
+            "levels_session=abc; Path=/; HttpOnly; SameSite=Strict; Max-Age=3600; Secure"
+        );
+        assert!(!set_cookie("abc", 3600, false).contains("Secure"));
+    }
+
+    #[test]
+    fn the_token_is_found_among_other_cookies_and_stored_only_as_a_digest() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "cookie",
+            HeaderValue::from_static("a=1; levels_session=tok; b=2"),
+        );
+        assert_eq!(token(&headers).as_deref(), Some("tok"));
+        assert_eq!(digest("tok").len(), 64);
+        assert_ne!(digest("tok"), "tok");
+        assert_eq!(new_token().len(), 64);
+        assert_ne!(new_token(), new_token());
+    }
+}

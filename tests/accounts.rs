@@ -1,0 +1,157 @@
+//! Accounts and sessions over real HTTP: signing in sets an HttpOnly, SameSite=Strict
+//! cookie; a wrong name or password gets the same refusal; signing out needs the session's
+//! CSRF token and ends the session at once.
+
+use levels_shared::access::Role;
+use levels_tests::*;
+use serde_json::{json, Value};
+
+const PASSWORD: &str = "correct horse battery";
+
+async fn login(app: &TestApp, name: &str, password: &str) -> (u16, Value, Option<String>) {
+    let res = app
+        .http
+        .post(app.url("/api/v1/login"))
+        .json(&json!({"name": name, "password": password}))
+        .send()
+        .await
+        .expect("the server answers");
+    let status = res.status().as_u16();
+    let cookie = res
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    (status, res.json().await.unwrap_or(Value::Null), cookie)
+}
+
+async fn me(app: &TestApp, cookie: Option<&str>) -> (u16, Value) {
+    let mut req = app.http.get(app.url("/api/v1/me"));
+    if let Some(c) = cookie {
+        req = req.header("cookie", c);
+    }
+    let res = req.send().await.expect("the server answers");
+    (
+        res.status().as_u16(),
+        res.json().await.unwrap_or(Value::Null),
+    )
+}
+
+#[tokio::test]
+async fn signing_in_and_out_with_a_hashed_password_and_a_strict_cookie() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = TestApp::spawn(test_config(dir.path())).await;
+    levels::accounts::create(
+        app.store.as_ref(),
+        "sam",
+        Some("Sam Patel"),
+        Role::SiteManager,
+        None,
+        Some(PASSWORD),
+    )
+    .await
+    .expect("created");
+    let stored = app
+        .store
+        .user_by_name("sam")
+        .await
+        .expect("read")
+        .expect("sam");
+    let hash = stored.password_hash.expect("a hash");
+    assert!(
+        hash.starts_with("$argon2id$") && !hash.contains(PASSWORD),
+        "{hash}"
+    );
+
+    // A wrong password and an unknown name get the same answer, and no cookie.
+    for (name, password) in [("sam", "wrong password!!"), ("nobody", PASSWORD)] {
+        let (status, body, cookie) = login(&app, name, password).await;
+        assert_eq!((status, cookie), (401, None), "{name}");
+        assert_eq!(body["error"], "the name or password is not right");
+    }
+
+    let (status, body, cookie) = login(&app, "sam", PASSWORD).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        (body["name"].as_str(), body["role"].as_str()),
+        (Some("sam"), Some("site_manager"))
+    );
+    let csrf = body["csrf"].as_str().expect("a CSRF token").to_owned();
+    let cookie = cookie.expect("a session cookie");
+    for part in ["HttpOnly", "SameSite=Strict", "Path=/", "Max-Age=43200"] {
+        assert!(cookie.contains(part), "{part} in {cookie}");
+    }
+    assert!(!cookie.contains("Secure"), "plain HTTP here: {cookie}");
+    let pair = cookie.split(';').next().expect("name=value").to_owned();
+
+    let (status, who) = me(&app, Some(&pair)).await;
+    assert_eq!(
+        (status, who["display_name"].as_str()),
+        (200, Some("Sam Patel"))
+    );
+    assert_eq!(me(&app, None).await.0, 401);
+    assert_eq!(me(&app, Some("levels_session=forged")).await.0, 401);
+
+    // Signing out needs the CSRF token; then the cookie stops working at once.
+    let logout = |csrf: Option<String>| {
+        let mut req = app
+            .http
+            .post(app.url("/api/v1/logout"))
+            .header("cookie", &pair);
+        if let Some(t) = csrf {
+            req = req.header("x-csrf-token", t);
+        }
+        req.send()
+    };
+    let refused = logout(Some("not the token".into())).await.expect("answer");
+    assert_eq!(refused.status().as_u16(), 403);
+    assert_eq!(me(&app, Some(&pair)).await.0, 200, "still signed in");
+    let done = logout(Some(csrf)).await.expect("answer");
+    assert_eq!(done.status().as_u16(), 204);
+    let cleared = done
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    assert!(
+        cleared.starts_with("levels_session=;") && cleared.contains("Max-Age=0"),
+        "{cleared}"
+    );
+    assert_eq!(me(&app, Some(&pair)).await.0, 401, "the session ended");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn accounts_refuse_weak_passwords_bad_names_duplicates_and_coordinators_without_a_trust() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = TestApp::spawn(test_config(dir.path())).await;
+    let create = |name: &'static str, role, org: Option<&'static str>, password: &'static str| {
+        let store = app.store.clone();
+        async move {
+            levels::accounts::create(store.as_ref(), name, None, role, org, Some(password))
+                .await
+                .map_err(|e| e.to_string())
+        }
+    };
+    assert_eq!(
+        create("jo", Role::Admin, None, "short").await,
+        Err("the password must be at least 12 characters".into())
+    );
+    assert!(create("jo smith", Role::Admin, None, PASSWORD)
+        .await
+        .is_err());
+    assert_eq!(
+        create("kim", Role::DischargeCoordinator, None, PASSWORD).await,
+        Err("a discharge coordinator needs --organisation (the ODS code of their trust)".into())
+    );
+    assert!(
+        create("kim", Role::DischargeCoordinator, Some("RH5"), PASSWORD)
+            .await
+            .is_ok()
+    );
+    assert_eq!(
+        create("kim", Role::Admin, None, PASSWORD).await,
+        Err("the account kim already exists".into())
+    );
+    app.stop().await;
+}
