@@ -155,3 +155,100 @@ async fn accounts_refuse_weak_passwords_bad_names_duplicates_and_coordinators_wi
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_audit_log_records_sign_ins_declarations_and_patient_views_for_admins_only() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = TestApp::spawn(test_config(dir.path())).await;
+    for (name, role) in [("alex", Role::Admin), ("sam", Role::SiteManager)] {
+        levels::accounts::create(app.store.as_ref(), name, None, role, None, Some(PASSWORD))
+            .await
+            .expect("created");
+    }
+    login(&app, "sam", "not the password").await;
+    let (_, _, sam) = login(&app, "sam", PASSWORD).await;
+    let (_, _, alex) = login(&app, "alex", PASSWORD).await;
+    let cookie = |c: Option<String>| {
+        c.expect("cookie")
+            .split(';')
+            .next()
+            .expect("pair")
+            .to_owned()
+    };
+    let (sam, alex) = (cookie(sam), cookie(alex));
+    levels_tests::opel_inputs::post_level_3_inputs(&app).await;
+    let declare = json!({"entity": "site:MPH", "level": 4, "reason": "CT down", "actor": "sam"});
+    assert_eq!(app.post_json("/api/v1/declarations", &declare).await.0, 200);
+    assert_eq!(app.get("/api/v1/discharge/patients").await.0, 200);
+
+    let read = |cookie: Option<&str>, query: &str| {
+        let mut req = app.http.get(app.url(&format!("/api/v1/audit{query}")));
+        if let Some(c) = cookie {
+            req = req.header("cookie", c);
+        }
+        req.send()
+    };
+    assert_eq!(read(None, "").await.expect("answer").status().as_u16(), 401);
+    assert_eq!(
+        read(Some(&sam), "")
+            .await
+            .expect("answer")
+            .status()
+            .as_u16(),
+        403
+    );
+    let res = read(Some(&alex), "").await.expect("answer");
+    assert_eq!(res.status().as_u16(), 200);
+    let log: Value = res.json().await.expect("json");
+    let actions: Vec<(String, String)> = log
+        .as_array()
+        .expect("entries")
+        .iter()
+        .rev()
+        .map(|e| {
+            let s = |k: &str| e[k].as_str().unwrap_or_default().to_owned();
+            (s("actor"), s("action"))
+        })
+        .collect();
+    let expected: Vec<(String, String)> = [
+        ("sam", "login_failed"),
+        ("sam", "login"),
+        ("alex", "login"),
+        ("sam", "declare"),
+        ("-", "view_patients"),
+    ]
+    .iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    assert_eq!(actions, expected);
+    assert_eq!(log[4]["address"], "127.0.0.1");
+
+    // As CSV, and the reading itself is audited; nothing can change it through the API.
+    let csv = read(Some(&alex), "?format=csv").await.expect("answer");
+    assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
+    let text = csv.text().await.expect("text");
+    assert!(
+        text.starts_with("id,at,actor,action,subject,detail,address\n"),
+        "{text}"
+    );
+    assert!(text.contains(",sam,declare,site:MPH,"), "{text}");
+    for method in [
+        reqwest::Method::DELETE,
+        reqwest::Method::PUT,
+        reqwest::Method::POST,
+    ] {
+        let res = app
+            .http
+            .request(method.clone(), app.url("/api/v1/audit"))
+            .header("cookie", &alex)
+            .send()
+            .await
+            .expect("answer");
+        assert_eq!(res.status().as_u16(), 405, "{method}");
+    }
+    let res = read(Some(&alex), "").await.expect("answer");
+    let after: Value = res.json().await.expect("json");
+    assert_eq!(after[0]["action"], "export_audit");
+    assert_eq!(after[1]["action"], "view_audit");
+    app.stop().await;
+}

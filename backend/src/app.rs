@@ -49,6 +49,7 @@ pub fn router(state: AppState) -> Router {
         .merge(escalation::timeline::router())
         .merge(escalation::alerts::router())
         .merge(crate::accounts::routes::router())
+        .merge(crate::audit::router())
         .route("/api/v1/reference", get(reference_data))
         .route("/healthz", get(|| async { "ok" }))
         .layer(axum::extract::DefaultBodyLimit::max(
@@ -169,13 +170,17 @@ impl Application {
     ) -> anyhow::Result<()> {
         let hub = self.state.hub.clone();
         let app = router(self.state);
-        axum::serve(self.listener, app)
-            .with_graceful_shutdown(async move {
-                signal.await;
-                tracing::info!("shutting down: closing live sessions");
-                hub.close();
-            })
-            .await?;
+        // Each request knows its client's address, for the audit log.
+        axum::serve(
+            self.listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            signal.await;
+            tracing::info!("shutting down: closing live sessions");
+            hub.close();
+        })
+        .await?;
         Ok(())
     }
 }

@@ -9,7 +9,7 @@
 //! (`discharge_coordinator`, for their organisation's sites) and audit every view of it.
 
 use crate::app::AppState;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
@@ -23,7 +23,10 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The delayed patients as of now.
-async fn patients(State(app): State<AppState>) -> Json<DelayedPatients> {
+async fn patients(
+    State(app): State<AppState>,
+    ConnectInfo(address): ConnectInfo<std::net::SocketAddr>,
+) -> Result<Json<DelayedPatients>, crate::api_error::ApiError> {
     let now = Utc::now();
     // The live state is read under the projection's lock, so the feed times and the list
     // come from the same commits.
@@ -31,11 +34,21 @@ async fn patients(State(app): State<AppState>) -> Json<DelayedPatients> {
     let patients = projection.delayed_patients(now);
     let (_, _, live) = app.hub.state();
     drop(projection);
-    Json(DelayedPatients {
+    // Every view of patient-level data is audited (with who, once accounts are enforced).
+    crate::audit::record(
+        app.store.as_ref(),
+        "-",
+        "view_patients",
+        "discharge:list",
+        serde_json::json!({"patients": patients.len()}),
+        Some(address),
+    )
+    .await?;
+    Ok(Json(DelayedPatients {
         as_of: now,
         patients,
         stale_sites: stale_sites(&app.reference, &live, now),
-    })
+    }))
 }
 
 /// The sites whose latest discharge-delays data is stale at `now`, in reference order.

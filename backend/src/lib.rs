@@ -14,6 +14,7 @@
 //! - [`sim`]: the Somerset simulator, a producer that posts through the same HTTP path.
 //! - [`reference`]: sites and map areas loaded from configured files.
 //! - [`accounts`]: people's accounts, passwords (Argon2id), sessions and sign-in.
+//! - [`audit`]: the append-only audit log and its admin-only API.
 //! - [`app`]: wires it all into one server; [`config`], [`telemetry`] and [`api_error`]
 //!   support it.
 //!
@@ -23,6 +24,7 @@
 pub mod accounts;
 pub mod api_error;
 pub mod app;
+pub mod audit;
 pub mod config;
 pub mod discharge;
 pub mod escalation;

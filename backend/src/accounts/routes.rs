@@ -8,7 +8,7 @@ use crate::api_error::ApiError;
 use crate::app::AppState;
 use crate::store::UserRow;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequestParts, State};
+use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -17,6 +17,8 @@ use axum::{Json, Router};
 use chrono::{Duration, Utc};
 use levels_shared::access::Me;
 use serde::Deserialize;
+use serde_json::json;
+use std::net::SocketAddr;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -74,6 +76,7 @@ struct Login {
 
 async fn login(
     State(app): State<AppState>,
+    ConnectInfo(address): ConnectInfo<SocketAddr>,
     body: Result<Json<Login>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(req) = body?;
@@ -86,6 +89,16 @@ async fn login(
     let matches = passwords::verify(&req.password, stored);
     let Some(user) = user.filter(|u| matches && !u.disabled && u.password_hash.is_some()) else {
         tracing::warn!(name = %req.name, "failed sign-in");
+        let name: String = req.name.trim().chars().take(64).collect();
+        crate::audit::record(
+            app.store.as_ref(),
+            &name,
+            "login_failed",
+            "session",
+            json!({}),
+            Some(address),
+        )
+        .await?;
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "the name or password is not right",
@@ -105,6 +118,15 @@ async fn login(
         )
         .await?;
     tracing::info!(name = %user.name, role = %user.role, "signed in");
+    crate::audit::record(
+        app.store.as_ref(),
+        &user.name,
+        "login",
+        "session",
+        json!({"role": user.role}),
+        Some(address),
+    )
+    .await?;
     let session = Session {
         user,
         csrf,
@@ -130,6 +152,15 @@ async fn logout(
         app.store
             .revoke_session(&session.token_hash, Utc::now())
             .await?;
+        crate::audit::record(
+            app.store.as_ref(),
+            &session.user.name,
+            "logout",
+            "session",
+            json!({}),
+            None,
+        )
+        .await?;
         tracing::info!(name = %session.user.name, "signed out");
     }
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]).into_response())

@@ -217,6 +217,19 @@ async fn declare(
         reason: Some(reason.clone()).filter(|r| !r.is_empty()),
     };
     let alert = (before != level).then(|| raise(&app.policy, &change, before));
+    crate::audit::record(
+        app.store.as_ref(),
+        &actor,
+        if level.is_some() {
+            "declare"
+        } else {
+            "withdraw_declaration"
+        },
+        &req.entity.to_string(),
+        serde_json::json!({"level": level, "reason": change.reason}),
+        None,
+    )
+    .await?;
     let id = app.store.record_level(&change, alert.as_ref()).await?;
     let declared = level.map(|level| Declaration {
         level,
@@ -269,6 +282,19 @@ async fn mark(
         )));
     };
     let at = Utc::now();
+    crate::audit::record(
+        app.store.as_ref(),
+        &actor,
+        if req.done {
+            "action_done"
+        } else {
+            "action_undone"
+        },
+        &format!("alert:{id}"),
+        serde_json::json!({"index": index, "entity": alert.entity}),
+        None,
+    )
+    .await?;
     app.store
         .record_action(id, index, req.done, &actor, at)
         .await?;

@@ -183,9 +183,30 @@ pub trait Store: AccountStore {
     ) -> Result<Vec<Alert>, StoreError>;
 }
 
-/// Accounts and sessions.
+/// One entry of the audit log.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    pub subject: String,
+    pub detail: serde_json::Value,
+    pub address: Option<String>,
+}
+
+/// Accounts, sessions and the audit log.
 #[async_trait]
 pub trait AccountStore: Send + Sync + 'static {
+    /// Appends to the audit log (`id` is ignored).
+    async fn audit(&self, entry: &AuditEntry) -> Result<(), StoreError>;
+    /// Audit entries from `from` to `to`, newest first, at most `limit`.
+    async fn audit_log(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError>;
     /// Creates an account; `Duplicate` when the name is taken.
     async fn create_user(&self, user: &NewUser, at: DateTime<Utc>) -> Result<i64, StoreError>;
     async fn user_by_name(&self, name: &str) -> Result<Option<UserRow>, StoreError>;

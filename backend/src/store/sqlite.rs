@@ -1,7 +1,9 @@
 //! The embedded SQLite store: one file, WAL mode, `synchronous = FULL` so that a
 //! committed batch survives a crash or power loss before its 200 goes out.
 
-use super::{AccountStore, Batch, Commit, NewUser, Sample, StateRow, Store, StoreError, UserRow};
+use super::{
+    AccountStore, AuditEntry, Batch, Commit, NewUser, Sample, StateRow, Store, StoreError, UserRow,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use levels_shared::escalation::{
@@ -511,6 +513,54 @@ fn user_row(
 
 #[async_trait]
 impl AccountStore for SqliteStore {
+    async fn audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO audit (at_ms, actor, action, subject, detail, address) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(entry.at.timestamp_millis())
+        .bind(&entry.actor)
+        .bind(&entry.action)
+        .bind(&entry.subject)
+        .bind(entry.detail.to_string())
+        .bind(&entry.address)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn audit_log(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        type Row = (i64, i64, String, String, String, String, Option<String>);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT id, at_ms, actor, action, subject, detail, address FROM audit
+             WHERE at_ms BETWEEN ? AND ? ORDER BY id DESC LIMIT ?",
+        )
+        .bind(from.timestamp_millis())
+        .bind(to.timestamp_millis())
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(id, at_ms, actor, action, subject, detail, address)| AuditEntry {
+                    id,
+                    at: millis(at_ms),
+                    actor,
+                    action,
+                    subject,
+                    detail: serde_json::from_str(&detail)
+                        .unwrap_or(serde_json::Value::String(detail)),
+                    address,
+                },
+            )
+            .collect())
+    }
+
     async fn create_user(&self, user: &NewUser, at: DateTime<Utc>) -> Result<i64, StoreError> {
         let done = sqlx::query(
             "INSERT INTO users (name, display_name, role, organisation, password_hash, created_at_ms)
@@ -699,5 +749,42 @@ mod tests {
             .await
             .expect("reads");
         assert_eq!(kept, vec![(now, 0.95)]);
+    }
+
+    #[tokio::test]
+    async fn the_audit_log_refuses_any_change_in_the_database() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}", dir.path().join("a.db").display());
+        let store = SqliteStore::open(&url).await.expect("opens");
+        let entry = AuditEntry {
+            id: 0,
+            at: Utc::now(),
+            actor: "alex".into(),
+            action: "login".into(),
+            subject: "session".into(),
+            detail: serde_json::json!({}),
+            address: Some("127.0.0.1".into()),
+        };
+        store.audit(&entry).await.expect("appended");
+        for sql in [
+            "UPDATE audit SET actor = 'someone else'",
+            "DELETE FROM audit",
+        ] {
+            let refused = sqlx::query(sql).execute(&store.pool).await;
+            let message = refused.expect_err(sql).to_string();
+            assert!(
+                message.contains("the audit log is append-only"),
+                "{message}"
+            );
+        }
+        let kept = store
+            .audit_log(Utc::now() - Duration::hours(1), Utc::now(), 10)
+            .await
+            .expect("reads");
+        assert_eq!(kept.len(), 1);
+        assert_eq!(
+            (kept[0].actor.as_str(), kept[0].action.as_str()),
+            ("alex", "login")
+        );
     }
 }
