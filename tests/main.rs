@@ -13,3 +13,4 @@ mod history;
 mod ingest;
 mod live;
 mod restart;
+mod security;

@@ -41,7 +41,7 @@ pub fn router(state: AppState) -> Router {
     // The dashboard is a single-page app: unknown paths get index.html and route in the browser.
     let dashboard =
         ServeDir::new(static_dir).fallback(ServeFile::new(static_dir.join("index.html")));
-    Router::new()
+    let router = Router::new()
         .merge(feeds::router())
         .merge(live::router())
         .merge(history::router())
@@ -55,9 +55,13 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(
             state.config.ingest.max_body_bytes,
         ))
-        .fallback_service(dashboard)
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
+        .fallback_service(dashboard);
+    let csp = crate::headers::content_security_policy(static_dir);
+    let mut router = router;
+    for layer in crate::headers::layers(&csp) {
+        router = router.layer(layer);
+    }
+    router.layer(TraceLayer::new_for_http()).with_state(state)
 }
 
 async fn reference_data(State(app): State<AppState>) -> Json<ReferenceData> {

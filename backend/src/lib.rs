@@ -14,6 +14,7 @@
 //! - [`sim`]: the Somerset simulator, a producer that posts through the same HTTP path.
 //! - [`reference`]: sites and map areas loaded from configured files.
 //! - [`accounts`]: people's accounts, passwords (Argon2id), sessions and sign-in.
+//! - [`headers`]: security headers, with a Content-Security-Policy for the dashboard.
 //! - [`audit`]: the append-only audit log and its admin-only API.
 //! - [`app`]: wires it all into one server; [`config`], [`telemetry`] and [`api_error`]
 //!   support it.
@@ -29,6 +30,7 @@ pub mod config;
 pub mod discharge;
 pub mod escalation;
 pub mod feeds;
+pub mod headers;
 pub mod history;
 pub mod live;
 pub mod reference;
