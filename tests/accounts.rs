@@ -252,3 +252,48 @@ async fn the_audit_log_records_sign_ins_declarations_and_patient_views_for_admin
     assert_eq!(after[1]["action"], "view_audit");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn five_failed_sign_ins_lock_the_account_even_against_the_right_password() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = TestApp::spawn(test_config(dir.path())).await;
+    for name in ["sam", "alex"] {
+        levels::accounts::create(
+            app.store.as_ref(),
+            name,
+            None,
+            Role::SiteManager,
+            None,
+            Some(PASSWORD),
+        )
+        .await
+        .expect("created");
+    }
+    for _ in 0..5 {
+        assert_eq!(login(&app, "sam", "guess guess guess").await.0, 401);
+    }
+    let (status, body, cookie) = login(&app, "sam", PASSWORD).await;
+    assert_eq!((status, cookie), (429, None));
+    assert_eq!(
+        body["error"],
+        "too many failed sign-ins: try again in 15 minutes"
+    );
+    assert_eq!(
+        login(&app, "alex", PASSWORD).await.0,
+        200,
+        "other accounts are not locked"
+    );
+    let entries = app
+        .store
+        .audit_log(
+            chrono::Utc::now() - chrono::Duration::hours(1),
+            chrono::Utc::now(),
+            100,
+        )
+        .await
+        .expect("audit");
+    assert!(entries
+        .iter()
+        .any(|e| e.action == "login_refused" && e.actor == "sam"));
+    app.stop().await;
+}

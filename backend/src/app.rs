@@ -28,6 +28,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub hub: Arc<Hub>,
     pub producers: Arc<Producers>,
+    /// Failed sign-ins per account and address.
+    pub logins: Arc<crate::accounts::limits::LoginLimiter>,
     /// The escalation policy: levels, declarations and action cards.
     pub policy: Arc<Policy>,
     /// Conveyances and patients kept to derive measures. Its lock is held from commit to
@@ -132,6 +134,12 @@ impl Application {
             store,
             hub,
             policy,
+            // Five failures per account, twenty per address, in 15 minutes.
+            logins: Arc::new(crate::accounts::limits::LoginLimiter::new(
+                std::time::Duration::from_secs(15 * 60),
+                5,
+                20,
+            )),
             producers: Arc::new(producers),
             projection: Arc::new(tokio::sync::Mutex::new(projection)),
         };

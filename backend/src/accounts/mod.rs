@@ -1,6 +1,7 @@
 //! People's accounts (DESIGN §9): passwords hashed with Argon2id, sessions as HttpOnly,
 //! SameSite=Strict cookies whose values are stored only as digests, and the sign-in routes.
 //!
+//! - [`limits`]: failed sign-ins limited per account and per address.
 //! - [`passwords`]: hashing and checking passwords (the `argon2` crate; no hand-written crypto).
 //! - [`sessions`]: session tokens, their digests and cookies.
 //! - [`routes`]: `POST /api/v1/login`, `POST /api/v1/logout`, `GET /api/v1/me`.
@@ -8,6 +9,7 @@
 //! Accounts are created with `levels user add` (see `main.rs`). Enforcing roles on every
 //! route and on the live channel builds on this.
 
+pub mod limits;
 pub mod passwords;
 pub mod routes;
 pub mod sessions;

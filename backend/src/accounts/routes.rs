@@ -80,7 +80,26 @@ async fn login(
     body: Result<Json<Login>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(req) = body?;
-    let user = app.store.user_by_name(req.name.trim()).await?;
+    let name = req.name.trim();
+    let ip = address.ip().to_string();
+    let now = std::time::Instant::now();
+    if let Some(wait) = app.logins.wait(name, &ip, now) {
+        let minutes = wait.as_secs().div_ceil(60).max(1);
+        crate::audit::record(
+            app.store.as_ref(),
+            name,
+            "login_refused",
+            "session",
+            json!({"minutes": minutes}),
+            Some(address),
+        )
+        .await?;
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("too many failed sign-ins: try again in {minutes} minutes"),
+        ));
+    }
+    let user = app.store.user_by_name(name).await?;
     // Always check a hash, so an unknown name costs as much as a wrong password.
     let stored = user
         .as_ref()
@@ -89,6 +108,7 @@ async fn login(
     let matches = passwords::verify(&req.password, stored);
     let Some(user) = user.filter(|u| matches && !u.disabled && u.password_hash.is_some()) else {
         tracing::warn!(name = %req.name, "failed sign-in");
+        app.logins.failed(name, &ip, now);
         let name: String = req.name.trim().chars().take(64).collect();
         crate::audit::record(
             app.store.as_ref(),
@@ -104,6 +124,7 @@ async fn login(
             "the name or password is not right",
         ));
     };
+    app.logins.succeeded(name);
     let token = sessions::new_token();
     let csrf = sessions::new_token();
     let now = Utc::now();
