@@ -25,6 +25,18 @@ async fn login(app: &TestApp, name: &str, password: &str) -> (u16, Value, Option
     (status, res.json().await.unwrap_or(Value::Null), cookie)
 }
 
+/// Signs `name` in: the cookie pair to send and the session's CSRF token.
+async fn session(app: &TestApp, name: &str) -> (String, String) {
+    let (_, me, cookie) = login(app, name, PASSWORD).await;
+    let pair = cookie
+        .expect("cookie")
+        .split(';')
+        .next()
+        .expect("pair")
+        .to_owned();
+    (pair, me["csrf"].as_str().unwrap_or_default().to_owned())
+}
+
 async fn me(app: &TestApp, cookie: Option<&str>) -> (u16, Value) {
     let mut req = app.http.get(app.url("/api/v1/me"));
     if let Some(c) = cookie {
@@ -295,5 +307,116 @@ async fn five_failed_sign_ins_lock_the_account_even_against_the_right_password()
     assert!(entries
         .iter()
         .any(|e| e.action == "login_refused" && e.actor == "sam"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_administrator_creates_and_revokes_producer_tokens_that_are_stored_only_as_digests() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = TestApp::spawn(test_config(dir.path())).await;
+    for (name, role) in [("alex", Role::Admin), ("sam", Role::SiteManager)] {
+        levels::accounts::create(app.store.as_ref(), name, None, role, None, Some(PASSWORD))
+            .await
+            .expect("created");
+    }
+    let (alex, csrf) = session(&app, "alex").await;
+    let (sam, sam_csrf) = session(&app, "sam").await;
+    let create = |cookie: &str, csrf: &str, body: Value| {
+        app.http
+            .post(app.url("/api/v1/tokens"))
+            .header("cookie", cookie)
+            .header("x-csrf-token", csrf)
+            .json(&body)
+            .send()
+    };
+    let body = json!({"name": "yeovil-pas", "feeds": ["beds"], "sites": ["YDH"]});
+    assert_eq!(
+        create(&sam, &sam_csrf, body.clone())
+            .await
+            .expect("answer")
+            .status()
+            .as_u16(),
+        403
+    );
+    assert_eq!(
+        create(&alex, "wrong", body.clone())
+            .await
+            .expect("answer")
+            .status()
+            .as_u16(),
+        403
+    );
+    let res = create(&alex, &csrf, body.clone()).await.expect("answer");
+    assert_eq!(res.status().as_u16(), 201);
+    let created: Value = res.json().await.expect("json");
+    let token = created["token"]
+        .as_str()
+        .expect("the token, once")
+        .to_owned();
+    assert_eq!(
+        create(&alex, &csrf, body)
+            .await
+            .expect("answer")
+            .status()
+            .as_u16(),
+        409
+    );
+    let bad = json!({"name": "x", "feeds": ["beds"], "sites": ["NOPE"]});
+    let res = create(&alex, &csrf, bad).await.expect("answer");
+    assert_eq!(res.status().as_u16(), 422);
+
+    // The token posts its feed for its site only.
+    let post = |site: &str| {
+        app.post(
+            "beds",
+            Some(&token),
+            "application/json",
+            json!([beds("t1", site, 200)]).to_string(),
+        )
+    };
+    assert_eq!(post("YDH").await.0, 200);
+    assert_eq!(post("MPH").await.0, 403);
+
+    // Listed without the token; stored only as a digest.
+    let listed: Value = app
+        .http
+        .get(app.url("/api/v1/tokens"))
+        .header("cookie", &alex)
+        .send()
+        .await
+        .expect("answer")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(listed[0]["name"], "yeovil-pas");
+    assert!(!listed.to_string().contains(&token));
+    assert!(app
+        .store
+        .producer_by_token_hash(&token)
+        .await
+        .expect("read")
+        .is_none());
+    assert!(app
+        .store
+        .producer_by_token_hash(&levels::accounts::sessions::digest(&token))
+        .await
+        .expect("read")
+        .is_some());
+
+    // Revoked: refused at once.
+    let revoke = app
+        .http
+        .delete(app.url("/api/v1/tokens/yeovil-pas"))
+        .header("cookie", &alex)
+        .header("x-csrf-token", &csrf)
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(revoke.status().as_u16(), 204);
+    let (status, answer) = post("YDH").await;
+    assert_eq!(
+        (status, answer["error"].as_str()),
+        (401, Some("the token is not valid"))
+    );
     app.stop().await;
 }

@@ -24,12 +24,44 @@ enum Command {
     /// Manages people's accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Manages producer tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Creates a token for a producer and prints it: the only time it is shown.
+    Add {
+        /// The producer's name, recorded with every batch it sends.
+        name: String,
+        /// Feeds it may post, comma-separated: beds,handovers,discharge-delays,community,ed.
+        #[arg(long, value_delimiter = ',', required = true)]
+        feeds: Vec<String>,
+        /// Site codes it may post for, comma-separated, or * for all (the default).
+        #[arg(long, value_delimiter = ',')]
+        sites: Vec<String>,
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Lists tokens (names, feeds, sites; never the tokens).
+    List {
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Revokes a producer's token at once.
+    Revoke {
+        name: String,
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
 enum UserCommand {
-    /// Creates an account. The password is read from $LEVELS_PASSWORD or the first line of
-    /// standard input, so it never appears in the shell's history or the process list.
+    /// Creates an account. The password is read from $NEW_ACCOUNT_PASSWORD or the first line
+    /// of standard input, so it never appears in the shell's history or the process list.
+    /// (Not a LEVELS_ variable: those are configuration.)
     Add {
         /// The login name.
         name: String,
@@ -59,7 +91,7 @@ fn load(path: Option<PathBuf>) -> anyhow::Result<levels::config::Config> {
 }
 
 fn read_password() -> anyhow::Result<String> {
-    if let Ok(p) = std::env::var("LEVELS_PASSWORD") {
+    if let Ok(p) = std::env::var("NEW_ACCOUNT_PASSWORD") {
         return Ok(p);
     }
     eprintln!(
@@ -78,7 +110,68 @@ async fn main() -> anyhow::Result<()> {
         None => serve(cli.config).await,
         Some(Command::Serve { config }) => serve(config.or(cli.config)).await,
         Some(Command::User(command)) => user(command).await,
+        Some(Command::Token(command)) => token(command).await,
     }
+}
+
+async fn token(command: TokenCommand) -> anyhow::Result<()> {
+    match command {
+        TokenCommand::Add {
+            name,
+            feeds,
+            sites,
+            config,
+        } => {
+            let config = load(config)?;
+            let feeds = feeds
+                .iter()
+                .map(|f| {
+                    levels_shared::feed::Feed::parse(f).ok_or_else(|| {
+                        anyhow::anyhow!("unknown feed {f}: give beds, handovers, discharge-delays, community or ed")
+                    })
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let reference =
+                levels::reference::load(&config.reference).context("loading reference data")?;
+            let store = levels::store::connect(&config.database.url).await?;
+            let token =
+                levels::accounts::tokens::create(store.as_ref(), &reference, &name, feeds, sites)
+                    .await
+                    .with_context(|| format!("creating a token for {name}"))?;
+            println!("{token}");
+            eprintln!(
+                "The token for {name} is above. It is shown only now: give it to the producer."
+            );
+        }
+        TokenCommand::List { config } => {
+            let config = load(config)?;
+            let store = levels::store::connect(&config.database.url).await?;
+            for t in store.producer_tokens().await? {
+                let feeds: Vec<String> = t.feeds.iter().map(ToString::to_string).collect();
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    t.name,
+                    feeds.join(","),
+                    t.sites.join(","),
+                    t.revoked_at
+                        .map_or("live".to_string(), |at| format!("revoked {at}"))
+                );
+            }
+        }
+        TokenCommand::Revoke { name, config } => {
+            let config = load(config)?;
+            let store = levels::store::connect(&config.database.url).await?;
+            if store
+                .revoke_producer_token(&name, chrono::Utc::now())
+                .await?
+            {
+                println!("Revoked the token of {name}.");
+            } else {
+                anyhow::bail!("no live token for the producer {name}");
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn serve(config: Option<PathBuf>) -> anyhow::Result<()> {

@@ -4,6 +4,7 @@
 //! - [`limits`]: failed sign-ins limited per account and per address.
 //! - [`passwords`]: hashing and checking passwords (the `argon2` crate; no hand-written crypto).
 //! - [`sessions`]: session tokens, their digests and cookies.
+//! - [`tokens`]: producer tokens, created, listed and revoked by an administrator.
 //! - [`routes`]: `POST /api/v1/login`, `POST /api/v1/logout`, `GET /api/v1/me`.
 //!
 //! Accounts are created with `levels user add` (see `main.rs`). Enforcing roles on every
@@ -13,6 +14,7 @@ pub mod limits;
 pub mod passwords;
 pub mod routes;
 pub mod sessions;
+pub mod tokens;
 
 use crate::store::{NewUser, Store, StoreError};
 use chrono::Utc;

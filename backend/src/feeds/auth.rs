@@ -1,6 +1,11 @@
-//! Producer bearer tokens and what each may write (DESIGN §4, §9).
+//! Producer bearer tokens and what each may write (DESIGN §4, §9). Tokens are compared by
+//! their SHA-256 digest: those an administrator creates (`levels token add`, or the API in
+//! `tokens.rs`) are stored only as digests and checked on every request, so a revoked token
+//! stops working at once; those in the configuration file are for demos and tests.
 
+use crate::accounts::sessions::digest;
 use crate::config::ProducerConfig;
+use crate::store::{ProducerRow, Store};
 use axum::http::{header, HeaderMap};
 use levels_shared::feed::Feed;
 use std::collections::{HashMap, HashSet};
@@ -24,10 +29,21 @@ impl Producer {
     }
 }
 
-/// Every producer the server accepts, by token.
+impl From<ProducerRow> for Producer {
+    fn from(row: ProducerRow) -> Producer {
+        let sites = (!row.sites.iter().any(|s| s == "*")).then(|| row.sites.into_iter().collect());
+        Producer {
+            name: row.name,
+            feeds: row.feeds.into_iter().collect(),
+            sites,
+        }
+    }
+}
+
+/// The producers of the configuration file, by token digest.
 #[derive(Debug, Default)]
 pub struct Producers {
-    by_token: HashMap<String, Producer>,
+    by_digest: HashMap<String, Producer>,
 }
 
 impl Producers {
@@ -41,8 +57,8 @@ impl Producers {
 
     pub fn add(&mut self, p: &ProducerConfig) {
         let sites = (!p.sites.iter().any(|s| s == "*")).then(|| p.sites.iter().cloned().collect());
-        self.by_token.insert(
-            p.token.clone(),
+        self.by_digest.insert(
+            digest(&p.token),
             Producer {
                 name: p.name.clone(),
                 feeds: p.feeds.iter().copied().collect(),
@@ -51,8 +67,13 @@ impl Producers {
         );
     }
 
-    /// The producer whose token is in the `Authorization: Bearer` header.
-    pub fn authenticate(&self, headers: &HeaderMap) -> Result<&Producer, &'static str> {
+    /// The producer whose token is in the `Authorization: Bearer` header: from the
+    /// configuration, else from the store's live tokens.
+    pub async fn authenticate(
+        &self,
+        headers: &HeaderMap,
+        store: &dyn Store,
+    ) -> Result<Producer, &'static str> {
         let value = headers
             .get(header::AUTHORIZATION)
             .ok_or("an Authorization: Bearer <token> header is required")?;
@@ -63,6 +84,17 @@ impl Producers {
             .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
             .map(|(_, token)| token.trim())
             .ok_or("the Authorization header must be Bearer <token>")?;
-        self.by_token.get(token).ok_or("the token is not valid")
+        let digest = digest(token);
+        if let Some(p) = self.by_digest.get(&digest) {
+            return Ok(p.clone());
+        }
+        match store.producer_by_token_hash(&digest).await {
+            Ok(Some(row)) => Ok(row.into()),
+            Ok(None) => Err("the token is not valid"),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot check a producer token");
+                Err("the token cannot be checked now; retry")
+            }
+        }
     }
 }

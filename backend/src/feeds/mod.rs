@@ -172,9 +172,10 @@ async fn ingest(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<IngestReply>, IngestError> {
-    let producer: &Producer = app
+    let producer: Producer = app
         .producers
-        .authenticate(&headers)
+        .authenticate(&headers, app.store.as_ref())
+        .await
         .map_err(IngestError::Unauthorized)?;
     tracing::Span::current().record("producer", producer.name.as_str());
     let feed = Feed::parse(&feed_name).ok_or(IngestError::UnknownFeed(feed_name.clone()))?;

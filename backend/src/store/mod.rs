@@ -195,9 +195,39 @@ pub struct AuditEntry {
     pub address: Option<String>,
 }
 
-/// Accounts, sessions and the audit log.
+/// A producer token as stored (never the token itself).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ProducerRow {
+    pub name: String,
+    pub feeds: Vec<Feed>,
+    /// Site codes, or `["*"]` for every site.
+    pub sites: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// Accounts, sessions, producer tokens and the audit log.
 #[async_trait]
 pub trait AccountStore: Send + Sync + 'static {
+    /// Stores a new producer token by its digest; `Duplicate` when the name is taken.
+    async fn create_producer_token(
+        &self,
+        token_hash: &str,
+        producer: &ProducerRow,
+    ) -> Result<(), StoreError>;
+    /// The live (unrevoked) producer whose token has this digest.
+    async fn producer_by_token_hash(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<ProducerRow>, StoreError>;
+    /// Every producer token, by name.
+    async fn producer_tokens(&self) -> Result<Vec<ProducerRow>, StoreError>;
+    /// Revokes a producer's token at once; `false` if there was no live one by that name.
+    async fn revoke_producer_token(
+        &self,
+        name: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
     /// Appends to the audit log (`id` is ignored).
     async fn audit(&self, entry: &AuditEntry) -> Result<(), StoreError>;
     /// Audit entries from `from` to `to`, newest first, at most `limit`.

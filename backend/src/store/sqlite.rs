@@ -2,7 +2,8 @@
 //! committed batch survives a crash or power loss before its 200 goes out.
 
 use super::{
-    AccountStore, AuditEntry, Batch, Commit, NewUser, Sample, StateRow, Store, StoreError, UserRow,
+    AccountStore, AuditEntry, Batch, Commit, NewUser, ProducerRow, Sample, StateRow, Store,
+    StoreError, UserRow,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -511,8 +512,88 @@ fn user_row(
     })
 }
 
+type ProducerColumns = (String, String, String, i64, Option<i64>);
+
+fn producer_row(
+    (name, feeds, sites, created, revoked): ProducerColumns,
+) -> Result<ProducerRow, StoreError> {
+    let corrupt = |e: serde_json::Error| StoreError::Corrupt {
+        event_id: 0,
+        message: format!("producer token {name}: {e}"),
+    };
+    Ok(ProducerRow {
+        feeds: serde_json::from_str(&feeds).map_err(corrupt)?,
+        sites: serde_json::from_str(&sites).map_err(corrupt)?,
+        name,
+        created_at: millis(created),
+        revoked_at: revoked.map(millis),
+    })
+}
+
 #[async_trait]
 impl AccountStore for SqliteStore {
+    async fn create_producer_token(
+        &self,
+        token_hash: &str,
+        p: &ProducerRow,
+    ) -> Result<(), StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO producer_tokens (name, token_hash, feeds, sites, created_at_ms) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(&p.name)
+        .bind(token_hash)
+        .bind(serde_json::to_string(&p.feeds).unwrap_or_default())
+        .bind(serde_json::to_string(&p.sites).unwrap_or_default())
+        .bind(p.created_at.timestamp_millis())
+        .execute(&self.pool)
+        .await;
+        match done {
+            Ok(_) => Ok(()),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                Err(StoreError::Duplicate(format!("the producer {}", p.name)))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn producer_by_token_hash(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<ProducerRow>, StoreError> {
+        let row: Option<ProducerColumns> = sqlx::query_as(
+            "SELECT name, feeds, sites, created_at_ms, revoked_at_ms FROM producer_tokens
+             WHERE token_hash = ? AND revoked_at_ms IS NULL",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(producer_row).transpose()
+    }
+
+    async fn producer_tokens(&self) -> Result<Vec<ProducerRow>, StoreError> {
+        let rows: Vec<ProducerColumns> = sqlx::query_as(
+            "SELECT name, feeds, sites, created_at_ms, revoked_at_ms FROM producer_tokens ORDER BY name",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(producer_row).collect()
+    }
+
+    async fn revoke_producer_token(
+        &self,
+        name: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE producer_tokens SET revoked_at_ms = ? WHERE name = ? AND revoked_at_ms IS NULL",
+        )
+        .bind(at.timestamp_millis())
+        .bind(name)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
     async fn audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO audit (at_ms, actor, action, subject, detail, address) VALUES (?, ?, ?, ?, ?, ?)",

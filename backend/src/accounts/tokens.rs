@@ -1,0 +1,182 @@
+//! Producer tokens an administrator creates, lists and revokes (DESIGN §9), by the command
+//! line (`levels token add|list|revoke`) or the API:
+//!
+//! - `GET /api/v1/tokens`: every token's name, feeds, sites and dates (never the token).
+//! - `POST /api/v1/tokens {name, feeds, sites}`: creates one and answers the token, once.
+//! - `DELETE /api/v1/tokens/{name}`: revokes it at once.
+//!
+//! The API needs an administrator's session and its CSRF token; every change is audited.
+
+use super::routes::Session;
+use super::sessions::{digest, new_token};
+use crate::api_error::ApiError;
+use crate::app::AppState;
+use crate::store::{ProducerRow, Store, StoreError};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get};
+use axum::{Json, Router};
+use chrono::Utc;
+use levels_shared::feed::Feed;
+use levels_shared::reference::ReferenceData;
+use serde::Deserialize;
+use serde_json::json;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/tokens", get(list).post(create_route))
+        .route("/api/v1/tokens/{name}", delete(revoke_route))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the producer name must be 1 to 64 letters, digits, dots, dashes or underscores")]
+    BadName,
+    #[error("give at least one feed")]
+    NoFeeds,
+    #[error("unknown site {0}: give site codes from the reference data, or *")]
+    UnknownSite(String),
+}
+
+/// Creates a token for `name` and returns it: the only time it is ever shown.
+pub async fn create(
+    store: &dyn Store,
+    reference: &ReferenceData,
+    name: &str,
+    feeds: Vec<Feed>,
+    sites: Vec<String>,
+) -> Result<String, TokenError> {
+    let valid = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_');
+    if name.is_empty() || name.len() > 64 || !name.chars().all(valid) {
+        return Err(TokenError::BadName);
+    }
+    if feeds.is_empty() {
+        return Err(TokenError::NoFeeds);
+    }
+    if let Some(unknown) = sites
+        .iter()
+        .find(|s| *s != "*" && reference.site(s).is_none())
+    {
+        return Err(TokenError::UnknownSite(unknown.clone()));
+    }
+    let sites = if sites.is_empty() {
+        vec!["*".to_owned()]
+    } else {
+        sites
+    };
+    let token = new_token();
+    let row = ProducerRow {
+        name: name.to_owned(),
+        feeds,
+        sites,
+        created_at: Utc::now(),
+        revoked_at: None,
+    };
+    store.create_producer_token(&digest(&token), &row).await?;
+    Ok(token)
+}
+
+/// An administrator's session, with its CSRF token checked for a change.
+fn admin(session: &Session, headers: Option<&HeaderMap>) -> Result<(), ApiError> {
+    if !session.user.role.administers() {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "only an administrator may manage tokens",
+        ));
+    }
+    if let Some(headers) = headers {
+        if headers.get("x-csrf-token").and_then(|v| v.to_str().ok()) != Some(&session.csrf) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "the X-CSRF-Token header is missing or wrong",
+            ));
+        }
+    }
+    Ok(())
+}
+
+async fn list(
+    State(app): State<AppState>,
+    session: Session,
+) -> Result<Json<Vec<ProducerRow>>, ApiError> {
+    admin(&session, None)?;
+    Ok(Json(app.store.producer_tokens().await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewToken {
+    name: String,
+    feeds: Vec<Feed>,
+    #[serde(default)]
+    sites: Vec<String>,
+}
+
+async fn create_route(
+    State(app): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    body: Result<Json<NewToken>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    admin(&session, Some(&headers))?;
+    let Json(req) = body?;
+    let token = match create(
+        app.store.as_ref(),
+        &app.reference,
+        &req.name,
+        req.feeds.clone(),
+        req.sites.clone(),
+    )
+    .await
+    {
+        Ok(t) => t,
+        Err(TokenError::Store(StoreError::Duplicate(what))) => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                format!("{what} already exists"),
+            ))
+        }
+        Err(TokenError::Store(e)) => return Err(e.into()),
+        Err(e) => return Err(ApiError::unprocessable(e.to_string())),
+    };
+    crate::audit::record(
+        app.store.as_ref(),
+        &session.user.name,
+        "token_create",
+        &format!("producer:{}", req.name),
+        json!({"feeds": req.feeds, "sites": req.sites}),
+        None,
+    )
+    .await?;
+    let body = json!({"name": req.name, "token": token, "feeds": req.feeds, "sites": req.sites,
+        "note": "This token is shown once: give it to the producer now."});
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+async fn revoke_route(
+    State(app): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    admin(&session, Some(&headers))?;
+    if !app.store.revoke_producer_token(&name, Utc::now()).await? {
+        return Err(ApiError::not_found(format!(
+            "no live token for the producer {name}"
+        )));
+    }
+    crate::audit::record(
+        app.store.as_ref(),
+        &session.user.name,
+        "token_revoke",
+        &format!("producer:{name}"),
+        json!({}),
+        None,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
