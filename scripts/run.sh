@@ -2,7 +2,7 @@
 # Sets up what is missing, builds Levels, and runs it: by default the Somerset demo
 # simulation on an embedded SQLite file (config/demo.toml). Ctrl-C stops it.
 #   LEVELS_CONFIG=path/to.toml scripts/run.sh    another configuration
-#   LEVELS_SERVER__BIND=0.0.0.0:8080 scripts/run.sh    any setting, by environment
+#   LEVELS_LIVE__HEARTBEAT_SECONDS=10 scripts/run.sh    any setting, by environment
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh

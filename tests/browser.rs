@@ -2,6 +2,7 @@
 //! record changes its tile without a reload, and a server restart is shown and recovered.
 
 use fantoccini::Locator;
+use levels_shared::access::Role;
 use levels_tests::browser::Browser;
 use levels_tests::*;
 use serde_json::json;
@@ -19,6 +20,7 @@ async fn the_control_room_shows_the_map_and_updates_live_and_across_a_restart() 
     app.post_beds_ok(&json!([beds("b1", "MPH", 400)])).await;
 
     let browser = Browser::start().await;
+    browser.sign_in(&app, Role::SiteManager).await;
     browser
         .client
         .goto(&app.url("/"))
@@ -175,6 +177,7 @@ async fn a_declared_level_and_its_alert_reach_the_control_room_without_a_reload(
     let app = TestApp::spawn(test_config(dir.path())).await;
     levels_tests::opel_inputs::post_level_3_inputs(&app).await;
     let browser = Browser::start().await;
+    browser.sign_in(&app, Role::SiteManager).await;
     browser
         .client
         .goto(&app.url("/"))
@@ -216,8 +219,7 @@ async fn a_declared_level_and_its_alert_reach_the_control_room_without_a_reload(
     let marker = Browser::text(&browser.client, "g.site-marker[data-site=MPH] .site-figure").await;
     assert_eq!(marker.as_deref(), Some("OPEL 4"));
 
-    let declare = json!({"entity": "site:MPH", "level": 4, "reason": "CT scanner down",
-        "actor": "Alex Hart, site manager"});
+    let declare = json!({"entity": "site:MPH", "level": 4, "reason": "CT scanner down"});
     let (status, answer) = app.post_json("/api/v1/declarations", &declare).await;
     assert_eq!(status, 200, "{answer}");
     let alert = answer["alert"].as_i64().expect("an alert id");
@@ -243,7 +245,7 @@ async fn a_declared_level_and_its_alert_reach_the_control_room_without_a_reload(
     let (status, _) = app
         .post_json(
             &format!("/api/v1/alerts/{alert}/actions/0"),
-            &json!({"done": true, "actor": "Sam Patel"}),
+            &json!({"done": true}),
         )
         .await;
     assert_eq!(status, 200);
@@ -288,6 +290,7 @@ async fn the_system_view_explains_a_level_as_the_api_does_and_kiosk_mode_rotates
     let app = TestApp::spawn(test_config(dir.path())).await;
     levels_tests::opel_inputs::post_level_3_inputs(&app).await;
     let browser = Browser::start().await;
+    browser.sign_in(&app, Role::SystemLeader).await;
     browser
         .client
         .goto(&app.url("/system?entity=site:MPH"))
@@ -506,6 +509,7 @@ async fn discharge_filters_narrow_the_list_to_the_right_patients_and_survive_a_r
         Some(out)
     };
     let browser = Browser::start().await;
+    browser.sign_in(&app, Role::DischargeCoordinator).await;
     browser
         .client
         .goto(&app.url("/discharge"))
@@ -629,6 +633,7 @@ async fn site_and_community_views_show_their_figures_and_a_stopped_feed_turns_st
     )
     .await;
     let browser = Browser::start().await;
+    browser.sign_in(&app, Role::SystemLeader).await;
 
     // The site view: its level, its feeds' freshness, its bed pool.
     browser
@@ -768,6 +773,7 @@ async fn a_site_manager_declares_a_level_and_ticks_an_action_from_the_browser() 
     let app = TestApp::spawn(test_config(dir.path())).await;
     levels_tests::opel_inputs::post_level_3_inputs(&app).await;
     let browser = Browser::start().await;
+    browser.sign_in(&app, Role::SiteManager).await;
     browser
         .client
         .goto(&app.url("/sites/MPH"))
@@ -779,12 +785,6 @@ async fn a_site_manager_declares_a_level_and_ticks_an_action_from_the_browser() 
         })
         .await;
     // Without a reason the server refuses, and the form says why.
-    form.find(Locator::Css("input[name=actor]"))
-        .await
-        .expect("name")
-        .send_keys("Alex Hart, site manager")
-        .await
-        .expect("typed");
     form.find(Locator::Css("button[type=submit]"))
         .await
         .expect("button")
@@ -828,7 +828,10 @@ async fn a_site_manager_declares_a_level_and_ticks_an_action_from_the_browser() 
     let (_, declared) = app
         .get("/api/v1/levels?entity=site:MPH&kind=declared")
         .await;
-    assert_eq!(declared[0]["actor"], "Alex Hart, site manager");
+    assert_eq!(
+        declared[0]["actor"], "site_manager",
+        "recorded as the signed-in account's"
+    );
     assert_eq!(declared[0]["reason"], "CT scanner down");
 
     // On the system view the alert's actions are checkboxes; the name is remembered.
@@ -856,16 +859,59 @@ async fn a_site_manager_declares_a_level_and_ticks_an_action_from_the_browser() 
             }
         })
         .await;
-    assert_eq!(
-        alerts[0]["actions"][0]["done"]["actor"],
-        "Alex Hart, site manager"
-    );
+    assert_eq!(alerts[0]["actions"][0]["done"]["actor"], "site_manager");
     browser
         .wait_until(5, "the tick shown", |c| async move {
             let text = Browser::text(&c, ".alert-actions .alert-card").await?;
-            text.contains("— Alex Hart, site manager at").then_some(())
+            text.contains("— site_manager at").then_some(())
         })
         .await;
+    // Signing out returns to the sign-in page, and the old cookie no longer works.
+    browser
+        .client
+        .find(Locator::Css("button.sign-out"))
+        .await
+        .expect("the sign-out button")
+        .click()
+        .await
+        .expect("click");
+    browser
+        .wait_until(10, "the sign-in page again", |c| async move {
+            c.find(Locator::Css("form.login-form")).await.ok()
+        })
+        .await;
+    let wrong = browser
+        .client
+        .find(Locator::Css("form.login-form"))
+        .await
+        .expect("form");
+    wrong
+        .find(Locator::Css("input[name=name]"))
+        .await
+        .expect("name")
+        .send_keys("site_manager")
+        .await
+        .expect("typed");
+    wrong
+        .find(Locator::Css("input[name=password]"))
+        .await
+        .expect("password")
+        .send_keys("not the password")
+        .await
+        .expect("typed");
+    wrong
+        .find(Locator::Css("button[type=submit]"))
+        .await
+        .expect("button")
+        .click()
+        .await
+        .expect("click");
+    let refusal = browser
+        .wait_until(5, "the refusal", |c| async move {
+            Browser::text(&c, "form.login-form .error").await
+        })
+        .await;
+    assert_eq!(refusal, "the name or password is not right");
     browser.close().await;
     app.stop().await;
 }

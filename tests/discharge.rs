@@ -1,5 +1,6 @@
 //! `GET /api/v1/discharge/patients`: the discharge view's list of delayed patients.
 
+use levels_shared::access::Role;
 use levels_tests::*;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -22,6 +23,7 @@ async fn patients(app: &TestApp) -> (String, Value) {
     let res = app
         .http
         .get(app.url("/api/v1/discharge/patients"))
+        .header("cookie", app.cookie(Role::DischargeCoordinator))
         .send()
         .await
         .expect("the server answers");
@@ -130,5 +132,61 @@ async fn delayed_patients_are_listed_in_their_bands_without_nhs_numbers_and_leav
     );
     assert!(!text.contains("9434765919"), "{text}");
     assert_eq!(reply["stale_sites"], json!(["YDH"]));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn only_a_coordinator_sees_patients_and_only_their_own_trust_s() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = TestApp::spawn(test_config(dir.path())).await;
+    let at = minutes_ago(5);
+    app.post_ok(
+        "discharge-delays",
+        &json!([
+            delayed("m1", "MPH", "PX-1", "Ward 1", 3, &at),
+            delayed("r1", "RUH", "PR-1", "Ward 9", 4, &at),
+        ]),
+    )
+    .await;
+    for role in [
+        Role::Display,
+        Role::SiteManager,
+        Role::SystemLeader,
+        Role::Admin,
+    ] {
+        let (status, answer) = app.get_as(Some(role), "/api/v1/discharge/patients").await;
+        assert_eq!(status, 403, "{role}: {answer}");
+        assert!(!answer.to_string().contains("PX-1"));
+    }
+    assert_eq!(app.get_as(None, "/api/v1/discharge/patients").await.0, 401);
+    // The test coordinator works for Somerset NHS FT (RH5): Musgrove, not Bath.
+    let (_, reply) = patients(&app).await;
+    assert_eq!(listed(&reply), ["MPH PX-1"]);
+    // A coordinator at Bath's trust (RD1) sees Bath's patient only.
+    levels::accounts::create(
+        app.store.as_ref(),
+        "bath-coordinator",
+        None,
+        Role::DischargeCoordinator,
+        Some("RD1"),
+        Some(PASSWORD),
+    )
+    .await
+    .expect("created");
+    let (cookie, _) = app
+        .sign_in("bath-coordinator", PASSWORD)
+        .await
+        .expect("signed in");
+    let bath: Value = app
+        .http
+        .get(app.url("/api/v1/discharge/patients"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("answer")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(listed(&bath), ["RUH PR-1"]);
     app.stop().await;
 }

@@ -166,14 +166,11 @@ async fn a_change_of_level_alerts_every_screen_once_with_its_action_card() {
     let (status, marked) = app
         .post_json(
             &format!("/api/v1/alerts/{}/actions/1", alert.id),
-            &json!({"done": true, "actor": "Sam Patel, site manager"}),
+            &json!({"done": true}),
         )
         .await;
     assert_eq!(status, 200, "{marked}");
-    assert_eq!(
-        marked["actions"][1]["done"]["actor"],
-        "Sam Patel, site manager"
-    );
+    assert_eq!(marked["actions"][1]["done"]["actor"], "site_manager");
     assert!(marked["actions"][0].get("done").is_none());
     let msgs = screen
         .changes_within(std::time::Duration::from_millis(500))
@@ -187,27 +184,23 @@ async fn a_change_of_level_alerts_every_screen_once_with_its_action_card() {
     assert_eq!(state["state"]["alerts"][1]["id"], alert.id, "newest first");
     assert_eq!(
         state["state"]["alerts"][1]["actions"][1]["done"]["actor"],
-        "Sam Patel, site manager"
+        "site_manager"
     );
     for (path, body, want) in [
-        (
-            "/api/v1/alerts/999/actions/0",
-            json!({"done": true, "actor": "A"}),
-            404,
-        ),
+        ("/api/v1/alerts/999/actions/0", json!({"done": true}), 404),
         (
             &format!("/api/v1/alerts/{}/actions/9", alert.id) as &str,
-            json!({"done": true, "actor": "A"}),
+            json!({"done": true}),
             404,
         ),
         (
             &format!("/api/v1/alerts/{}/actions/0", alert.id),
-            json!({"done": true, "actor": " "}),
+            json!({"done": true, "by": "someone"}),
             422,
         ),
         (
             &format!("/api/v1/alerts/{}/actions/0", alert.id),
-            json!({"done": "yes", "actor": "A"}),
+            json!({"done": "yes"}),
             422,
         ),
     ] {
@@ -222,10 +215,7 @@ async fn a_change_of_level_alerts_every_screen_once_with_its_action_card() {
     let (status, alerts) = app.get("/api/v1/alerts").await;
     assert_eq!(status, 200);
     assert_eq!(alerts.as_array().map(Vec::len), Some(2), "{alerts}");
-    assert_eq!(
-        alerts[1]["actions"][1]["done"]["actor"],
-        "Sam Patel, site manager"
-    );
+    assert_eq!(alerts[1]["actions"][1]["done"]["actor"], "site_manager");
     let state = app.state().await;
     assert_eq!(state["state"]["alerts"][1]["id"], alert.id);
     app.stop().await;
@@ -239,7 +229,8 @@ async fn a_declared_level_is_shown_over_the_calculated_one_and_recorded() {
     let mut screen = app.live(None).await;
     screen.next().await;
 
-    let declare = json!({"entity": "site:MPH", "level": 4, "reason": "Critical incident: CT scanner down", "actor": "Alex Hart, site manager"});
+    let declare =
+        json!({"entity": "site:MPH", "level": 4, "reason": "Critical incident: CT scanner down"});
     let (status, answer) = app.post_json("/api/v1/declarations", &declare).await;
     assert_eq!(status, 200, "{answer}");
     assert_eq!(
@@ -263,14 +254,14 @@ async fn a_declared_level_is_shown_over_the_calculated_one_and_recorded() {
 
     let level = level_of(&app.state().await, "site:MPH");
     assert_eq!(level["declared"]["level"], 4);
-    assert_eq!(level["declared"]["actor"], "Alex Hart, site manager");
+    assert_eq!(level["declared"]["actor"], "site_manager");
     assert_eq!(
         level["calculated"]["level"], 3,
         "the calculated level is kept beside it"
     );
 
     // Declaring the same level again records the new reason but raises no alert.
-    let again = json!({"entity": "site:MPH", "level": 4, "reason": "Still no CT", "actor": "Alex Hart, site manager"});
+    let again = json!({"entity": "site:MPH", "level": 4, "reason": "Still no CT"});
     assert_eq!(app.post_json("/api/v1/declarations", &again).await.0, 200);
     let msgs = screen
         .changes_within(std::time::Duration::from_millis(500))
@@ -280,42 +271,42 @@ async fn a_declared_level_is_shown_over_the_calculated_one_and_recorded() {
     // Refusals name what is wrong; nothing is recorded for them.
     for (body, want, says) in [
         (
-            json!({"entity": "site:NOPE", "level": 4, "reason": "r", "actor": "a"}),
+            json!({"entity": "site:NOPE", "level": 4, "reason": "r"}),
             404,
             "site:NOPE",
         ),
         (
-            json!({"entity": "site:SHEP", "level": 4, "reason": "r", "actor": "a"}),
+            json!({"entity": "site:SHEP", "level": 4, "reason": "r"}),
             404,
             "site:SHEP",
         ),
         (
-            json!({"entity": "ward:7", "level": 4, "reason": "r", "actor": "a"}),
+            json!({"entity": "ward:7", "level": 4, "reason": "r"}),
             422,
             "ward:7",
         ),
         (
-            json!({"entity": "system", "level": 5, "reason": "r", "actor": "a"}),
+            json!({"entity": "system", "level": 5, "reason": "r"}),
             422,
             "level 5",
         ),
         (
-            json!({"entity": "system", "level": 3, "reason": "", "actor": "a"}),
+            json!({"entity": "system", "level": 3, "reason": ""}),
             422,
             "reason",
         ),
         (
-            json!({"entity": "system", "level": 3, "reason": "r"}),
+            json!({"entity": "system", "level": 3, "reason": "r", "actor": "someone else"}),
             422,
-            "actor",
+            "unknown field `actor`",
         ),
         (
-            json!({"entity": "system", "level": null, "actor": "a"}),
+            json!({"entity": "system", "level": null}),
             422,
             "no declared level",
         ),
         (
-            json!({"entity": "system", "reason": "r", "actor": "a"}),
+            json!({"entity": "system", "reason": "r"}),
             422,
             "level is required",
         ),
@@ -325,6 +316,30 @@ async fn a_declared_level_is_shown_over_the_calculated_one_and_recorded() {
         let error = answer["error"].as_str().unwrap_or_default();
         assert!(error.contains(says), "{body}: {error}");
     }
+
+    // Only a site manager may declare, signed in, with the session's CSRF token.
+    let body = json!({"entity": "system", "level": 3, "reason": "r"});
+    for (role, want) in [
+        (Some(levels_shared::access::Role::SystemLeader), 403),
+        (Some(levels_shared::access::Role::Display), 403),
+        (Some(levels_shared::access::Role::DischargeCoordinator), 403),
+        (None, 401),
+    ] {
+        let (status, _) = app.post_json_as(role, "/api/v1/declarations", &body).await;
+        assert_eq!(status, want, "{role:?}");
+    }
+    let forged = app
+        .http
+        .post(app.url("/api/v1/declarations"))
+        .header(
+            "cookie",
+            app.cookie(levels_shared::access::Role::SiteManager),
+        )
+        .json(&body)
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(forged.status().as_u16(), 403, "no CSRF token");
 
     // The declaration survives a restart.
     app.stop().await;
@@ -339,8 +354,7 @@ async fn a_declared_level_is_shown_over_the_calculated_one_and_recorded() {
     );
 
     // Withdrawn: the calculated level is shown again, and the whole story is in the timeline.
-    let withdraw =
-        json!({"entity": "site:MPH", "level": null, "reason": "CT back", "actor": "Jo Reed"});
+    let withdraw = json!({"entity": "site:MPH", "level": null, "reason": "CT back"});
     let (status, answer) = app.post_json("/api/v1/declarations", &withdraw).await;
     assert_eq!(status, 200, "{answer}");
     assert!(level_of(&app.state().await, "site:MPH")
@@ -366,11 +380,11 @@ async fn a_declared_level_is_shown_over_the_calculated_one_and_recorded() {
         [
             (
                 Some(4),
-                "Alex Hart, site manager",
+                "site_manager",
                 "Critical incident: CT scanner down"
             ),
-            (Some(4), "Alex Hart, site manager", "Still no CT"),
-            (None, "Jo Reed", "CT back"),
+            (Some(4), "site_manager", "Still no CT"),
+            (None, "site_manager", "CT back"),
         ]
     );
     let (status, _) = app.get("/api/v1/levels?entity=site:MPH&kind=guessed").await;
@@ -401,7 +415,7 @@ async fn the_daily_pattern_shows_each_hour_s_highest_level_for_seven_days() {
     );
 
     // A declaration shows in the shown pattern, not in the calculated one.
-    let declare = json!({"entity": "site:MPH", "level": 4, "reason": "r", "actor": "a"});
+    let declare = json!({"entity": "site:MPH", "level": 4, "reason": "r"});
     assert_eq!(app.post_json("/api/v1/declarations", &declare).await.0, 200);
     let (_, shown) = app.get("/api/v1/levels/daily?entity=site:MPH&days=1").await;
     let (_, calculated) = app

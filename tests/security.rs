@@ -29,3 +29,131 @@ async fn every_answer_carries_the_security_headers() {
     }
     app.stop().await;
 }
+
+use levels_shared::access::Role;
+use serde_json::json;
+
+/// Each role against each reading endpoint: 200 allowed, 403 refused, 401 when signed out.
+#[tokio::test]
+async fn every_endpoint_answers_only_the_roles_allowed_to_read_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = TestApp::spawn(test_config(dir.path())).await;
+    use Role::*;
+    let everyone = [
+        Display,
+        SiteManager,
+        DischargeCoordinator,
+        SystemLeader,
+        Admin,
+    ];
+    let matrix: [(&str, &[Role]); 10] = [
+        ("/api/v1/state", &everyone),
+        ("/api/v1/reference", &everyone),
+        ("/api/v1/me", &everyone),
+        (
+            "/api/v1/history?entity=site:MPH&measure=ga_occupancy",
+            &everyone,
+        ),
+        ("/api/v1/levels?entity=system", &everyone),
+        ("/api/v1/levels/daily?entity=system", &everyone),
+        ("/api/v1/alerts", &everyone),
+        ("/api/v1/discharge/patients", &[DischargeCoordinator]),
+        ("/api/v1/audit", &[Admin]),
+        ("/api/v1/tokens", &[Admin]),
+    ];
+    for (path, allowed) in matrix {
+        assert_eq!(app.get_as(None, path).await.0, 401, "signed out: {path}");
+        for role in Role::ALL {
+            let (status, body) = app.get_as(Some(role), path).await;
+            let want = if allowed.contains(&role) { 200 } else { 403 };
+            assert_eq!(status, want, "{role} {path}: {body}");
+        }
+    }
+    // Writing: declarations and actions are a site manager's, with the CSRF token.
+    let declare = json!({"entity": "system", "level": 3, "reason": "drill"});
+    for role in Role::ALL {
+        let (status, _) = app
+            .post_json_as(Some(role), "/api/v1/declarations", &declare)
+            .await;
+        assert_eq!(
+            status,
+            if role == SiteManager { 200 } else { 403 },
+            "{role}"
+        );
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_live_channel_needs_a_session_and_this_site_s_origin_before_the_upgrade() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = TestApp::spawn(test_config(dir.path())).await;
+    let own = format!("http://{}", app.addr);
+    assert_eq!(app.live_as(None, Some(&own), None).await.err(), Some(401));
+    assert_eq!(
+        app.live_as(Some(Role::Display), Some("http://evil.example"), None)
+            .await
+            .err(),
+        Some(403)
+    );
+    assert!(app
+        .live_as(Some(Role::Display), Some(&own), None)
+        .await
+        .is_ok());
+    // A forged or revoked session is no session.
+    let res = app
+        .http
+        .post(app.url("/api/v1/logout"))
+        .header("cookie", app.cookie(Role::SystemLeader))
+        .header("x-csrf-token", app.csrf(Role::SystemLeader))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(res.status().as_u16(), 204);
+    assert_eq!(
+        app.live_as(Some(Role::SystemLeader), Some(&own), None)
+            .await
+            .err(),
+        Some(401)
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn no_patient_reference_or_nhs_number_reaches_a_display_or_a_system_leader() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = TestApp::spawn(test_config(dir.path())).await;
+    let own = format!("http://{}", app.addr);
+    let mut display = app
+        .live_as(Some(Role::Display), Some(&own), None)
+        .await
+        .expect("display");
+    let mut leader = app
+        .live_as(Some(Role::SystemLeader), Some(&own), None)
+        .await
+        .expect("leader");
+    let ago = |d: i64| (chrono::Utc::now() - chrono::Duration::days(d)).to_rfc3339();
+    app.post_ok(
+        "discharge-delays",
+        &json!([{"id": "d1", "site": "MPH", "at": minutes_ago(2), "patient": "PSEUDO-REF-77",
+            "nhs_number": "9434765919", "ward": "Ward 7", "admitted_at": ago(9), "ready_at": ago(3),
+            "pathway": "P1", "reason": "p1_start_of_care"}]),
+    )
+    .await;
+    for client in [&mut display, &mut leader] {
+        let frames = client
+            .raw_within(std::time::Duration::from_millis(800))
+            .await;
+        assert!(
+            frames.iter().any(|f| f.contains("\"delta\"")),
+            "the delta arrived"
+        );
+        for f in &frames {
+            assert!(
+                !f.contains("PSEUDO-REF-77") && !f.contains("9434765919"),
+                "{f}"
+            );
+        }
+    }
+    app.stop().await;
+}

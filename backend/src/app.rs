@@ -67,7 +67,10 @@ pub fn router(state: AppState) -> Router {
     router.layer(TraceLayer::new_for_http()).with_state(state)
 }
 
-async fn reference_data(State(app): State<AppState>) -> Json<ReferenceData> {
+async fn reference_data(
+    State(app): State<AppState>,
+    _session: crate::accounts::routes::Session,
+) -> Json<ReferenceData> {
     Json((*app.reference).clone())
 }
 
@@ -81,10 +84,29 @@ pub struct Application {
 impl Application {
     /// Opens the store, loads reference data, rebuilds the live state and binds the port.
     pub async fn build(config: Config) -> anyhow::Result<Application> {
+        // Demo accounts and the demo producer token are for a server on this machine only:
+        // one that others can reach refuses to start with them.
+        let reachable = !config.server.bind.ip().is_loopback();
+        if reachable && config.demo.users {
+            anyhow::bail!("demo.users is on but the server listens on {}: demo accounts are for a local demo only; create real accounts with `levels user add`", config.server.bind);
+        }
+        if reachable
+            && config
+                .producers
+                .iter()
+                .any(|p| p.token == "demo-token-change-me")
+        {
+            anyhow::bail!("a producer uses the demo token demo-token-change-me and the server listens on {}: create real tokens with `levels token add`", config.server.bind);
+        }
         let reference = reference::load(&config.reference).context("loading reference data")?;
         let store = crate::store::connect(&config.database.url)
             .await
             .with_context(|| format!("opening the database {}", config.database.url))?;
+        if config.demo.users {
+            crate::accounts::create_demo_users(store.as_ref(), &config.demo.password)
+                .await
+                .context("creating the demo accounts")?;
+        }
         let rows = store.current_state().await?;
         let shown = store.latest_calculated().await?;
         let policy = Arc::new(

@@ -26,9 +26,19 @@ pub struct Config {
     pub history: HistoryConfig,
     pub escalation: EscalationConfig,
     pub sessions: SessionsConfig,
+    pub demo: DemoConfig,
     pub log: LogConfig,
     /// Producers allowed to post feeds, each with its bearer token and scope.
     pub producers: Vec<ProducerConfig>,
+}
+
+/// The demo's accounts: one per role, sharing one password. Refused when the server listens
+/// beyond loopback, so a deployment others can reach cannot start with them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoConfig {
+    pub users: bool,
+    pub password: String,
 }
 
 /// Signed-in sessions (DESIGN §9).
@@ -195,6 +205,10 @@ impl Default for Config {
                 seed: 2026,
                 speed: 60.0,
                 interval_seconds: 5.0,
+            },
+            demo: DemoConfig {
+                users: false,
+                password: "demo-password-change-me".into(),
             },
             sessions: SessionsConfig {
                 hours: 12,

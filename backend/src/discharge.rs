@@ -3,10 +3,9 @@
 //! each in the same delay band the streamed measures count them in, and the sites whose
 //! discharge-delays feed is stale. The browser filters and sorts it further.
 //!
-//! Until accounts and roles arrive (the security issue, DESIGN §9), this endpoint is open
-//! like the rest of the API. It never carries NHS numbers: the projection drops them on the
-//! way in. The security issue will restrict it to roles with a direct-care reason
-//! (`discharge_coordinator`, for their organisation's sites) and audit every view of it.
+//! Only a discharge coordinator may read it, and only their own organisation's sites'
+//! patients (DESIGN §9); every view is audited. It never carries NHS numbers: the
+//! projection drops them on the way in.
 
 use crate::app::AppState;
 use axum::extract::{ConnectInfo, State};
@@ -25,19 +24,29 @@ pub fn router() -> Router<AppState> {
 /// The delayed patients as of now.
 async fn patients(
     State(app): State<AppState>,
+    session: crate::accounts::routes::Session,
     ConnectInfo(address): ConnectInfo<std::net::SocketAddr>,
 ) -> Result<Json<DelayedPatients>, crate::api_error::ApiError> {
+    session.require(session.user.role.sees_patients(), "see patient-level data")?;
     let now = Utc::now();
+    // Only the coordinator's own organisation's sites.
+    let organisation = session.user.organisation.clone().unwrap_or_default();
+    let own = |site: &str| {
+        app.reference
+            .site(site)
+            .is_some_and(|s| s.organisation_ods.as_deref() == Some(organisation.as_str()))
+    };
     // The live state is read under the projection's lock, so the feed times and the list
     // come from the same commits.
     let projection = app.projection.lock().await;
-    let patients = projection.delayed_patients(now);
+    let mut patients = projection.delayed_patients(now);
+    patients.retain(|p| own(&p.site));
     let (_, _, live) = app.hub.state();
     drop(projection);
-    // Every view of patient-level data is audited (with who, once accounts are enforced).
+    // Every view of patient-level data is audited.
     crate::audit::record(
         app.store.as_ref(),
-        "-",
+        &session.user.name,
         "view_patients",
         "discharge:list",
         serde_json::json!({"patients": patients.len()}),
@@ -47,7 +56,10 @@ async fn patients(
     Ok(Json(DelayedPatients {
         as_of: now,
         patients,
-        stale_sites: stale_sites(&app.reference, &live, now),
+        stale_sites: stale_sites(&app.reference, &live, now)
+            .into_iter()
+            .filter(|s| own(s))
+            .collect(),
     }))
 }
 

@@ -188,6 +188,7 @@ struct SeriesQuery {
 
 async fn series(
     State(app): State<AppState>,
+    _session: crate::accounts::routes::Session,
     query: Result<Query<SeriesQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let Query(q) = match query {

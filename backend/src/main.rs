@@ -180,6 +180,17 @@ async fn serve(config: Option<PathBuf>) -> anyhow::Result<()> {
     let app = levels::app::Application::build(config).await?;
     tracing::info!(url = %app.url(), "Levels is serving; open the URL in a browser");
     println!("Levels is running: open {}", app.url());
+    if app.state().config.demo.users {
+        let names: Vec<&str> = levels::accounts::DEMO_USERS
+            .iter()
+            .map(|(n, _, _)| *n)
+            .collect();
+        println!(
+            "Demo accounts: sign in as {} with the password {}",
+            names.join(", "),
+            app.state().config.demo.password
+        );
+    }
     app.run_until_stopped(levels::app::shutdown_signal())
         .await?;
     Ok(())

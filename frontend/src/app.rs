@@ -1,11 +1,13 @@
-//! The app shell: loads reference data, runs the live link and the clock, routes to the
-//! view the URL names, and in kiosk mode (`?rotate=SECONDS`) turns through the wall views.
+//! The app shell: asks who is signed in (and shows the sign-in page if nobody is), then
+//! loads reference data, runs the live link and the clock, routes to the view the URL
+//! names, and in kiosk mode (`?rotate=SECONDS`) turns through the wall views.
 
 use crate::components::connection::Connection;
 use crate::components::opel::OpelBadge;
 use crate::pages::community::CommunityView;
 use crate::pages::control_room::ControlRoom;
 use crate::pages::discharge::DischargeView;
+use crate::pages::login::LoginPage;
 use crate::pages::site::SiteView;
 use crate::pages::system::SystemView;
 use crate::route::{self, Link as NavLink, Route};
@@ -13,6 +15,7 @@ use crate::services::{api, live};
 use crate::state::{Dashboard, Link};
 use chrono::Utc;
 use gloo_timers::callback::Interval;
+use levels_shared::access::Me;
 use levels_shared::escalation::Entity;
 use levels_shared::reference::ReferenceData;
 use std::rc::Rc;
@@ -25,8 +28,58 @@ enum Reference {
     Loaded(Rc<ReferenceData>),
 }
 
+/// Who is signed in, as the browser knows it.
+#[derive(Clone, PartialEq)]
+enum Account {
+    Checking,
+    Unreachable(String),
+    SignedOut,
+    SignedIn(Rc<Me>),
+}
+
 #[function_component(App)]
 pub fn app() -> Html {
+    let account = use_state(|| Account::Checking);
+    {
+        let account = account.clone();
+        use_effect_with((), move |_| {
+            wasm_bindgen_futures::spawn_local(async move {
+                account.set(match api::me().await {
+                    Ok(Some(me)) => {
+                        api::set_csrf(&me.csrf);
+                        Account::SignedIn(Rc::new(me))
+                    }
+                    Ok(None) => Account::SignedOut,
+                    Err(e) => Account::Unreachable(e),
+                });
+            });
+        });
+    }
+    match &*account {
+        Account::Checking => html! { <p class="notice">{ "Loading…" }</p> },
+        Account::Unreachable(e) => {
+            html! { <p class="notice">{ format!("Cannot reach Levels: {e}. Reload to try again.") }</p> }
+        }
+        Account::SignedOut => {
+            let account = account.clone();
+            let on_signed_in = Callback::from(move |me: Me| {
+                api::set_csrf(&me.csrf);
+                account.set(Account::SignedIn(Rc::new(me)));
+            });
+            html! { <LoginPage {on_signed_in} /> }
+        }
+        Account::SignedIn(me) => html! {
+            <ContextProvider<Rc<Me>> context={me.clone()}>
+                <Shell />
+            </ContextProvider<Rc<Me>>>
+        },
+    }
+}
+
+/// The signed-in dashboard.
+#[function_component(Shell)]
+fn shell() -> Html {
+    let me = use_context::<Rc<Me>>().expect("signed in");
     let dashboard = use_reducer(Dashboard::default);
     let reference = use_state(|| Reference::Loading);
     let now = use_state(Utc::now);
@@ -103,10 +156,19 @@ pub fn app() -> Html {
             }
         }
     };
+    let sign_out = Callback::from(|_| {
+        wasm_bindgen_futures::spawn_local(async {
+            let _ = api::post_json("/api/v1/logout", &serde_json::json!({})).await;
+            if let Some(w) = web_sys::window() {
+                let _ = w.location().assign("/");
+            }
+        });
+    });
     let here = location.route.path();
     let nav = (kiosk.is_none()).then(|| html! {
         <nav class="views" aria-label="Views">
-            { for Route::NAV.iter().map(|(path, label)| {
+            // Only a discharge coordinator may see the patient list.
+            { for Route::NAV.iter().filter(|(path, _)| *path != "/discharge" || me.role.sees_patients()).map(|(path, label)| {
                 let current = here == *path;
                 html! {
                     <NavLink to={path.to_string()} class={classes!("view-link", current.then_some("current"))}>
@@ -151,6 +213,12 @@ pub fn app() -> Html {
                 </span>
                 <span class="clock">{ crate::format::clock_seconds(&*now) }</span>
                 <Connection link={dashboard.link.clone()} last_update={dashboard.last_update} now={*now} />
+                if kiosk.is_none() {
+                    <span class="account" title={me.role.label()}>
+                        <span class="account-name">{ &me.display_name }</span>
+                        <button type="button" class="sign-out" onclick={sign_out}>{ "Sign out" }</button>
+                    </span>
+                }
             </header>
             { lost }
             { body }

@@ -15,6 +15,42 @@ pub struct Browser {
 }
 
 impl Browser {
+    /// Signs in on the sign-in page as the test account with `role`; the session cookie then
+    /// serves every page this browser opens.
+    pub async fn sign_in(&self, app: &crate::TestApp, role: levels_shared::access::Role) {
+        self.client
+            .goto(&app.url("/"))
+            .await
+            .expect("the page loads");
+        let form = self
+            .wait_until(20, "the sign-in form", |c| async move {
+                c.find(Locator::Css("form.login-form")).await.ok()
+            })
+            .await;
+        form.find(Locator::Css("input[name=name]"))
+            .await
+            .expect("name")
+            .send_keys(role.code())
+            .await
+            .expect("typed");
+        form.find(Locator::Css("input[name=password]"))
+            .await
+            .expect("password")
+            .send_keys(crate::PASSWORD)
+            .await
+            .expect("typed");
+        form.find(Locator::Css("button[type=submit]"))
+            .await
+            .expect("button")
+            .click()
+            .await
+            .expect("click");
+        self.wait_until(20, "the signed-in dashboard", |c| async move {
+            c.find(Locator::Css("header.top-bar .account")).await.ok()
+        })
+        .await;
+    }
+
     pub async fn start() -> Browser {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())

@@ -6,9 +6,11 @@ pub mod opel_inputs;
 
 use futures_util::StreamExt;
 use levels::config::{Config, ProducerConfig};
+use levels_shared::access::Role;
 use levels_shared::feed::Feed;
 use levels_shared::live::ServerMsg;
 use serde_json::{json, Value};
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -24,6 +26,9 @@ pub const TOKEN: &str = "test-token-all-sites";
 pub const TOKEN_MPH: &str = "test-token-mph-only";
 /// A token with no feeds.
 pub const TOKEN_NO_FEEDS: &str = "test-token-no-feeds";
+/// The password of every test account: one per role, named by the role's code
+/// (`site_manager`…); the coordinator works for Somerset NHS FT (RH5).
+pub const PASSWORD: &str = "test password for every role";
 
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -70,6 +75,8 @@ pub struct TestApp {
     pub http: reqwest::Client,
     /// The server's store, to set up what has no API yet (accounts).
     pub store: std::sync::Arc<dyn levels::store::Store>,
+    /// A signed-in session per role: the cookie pair and the CSRF token.
+    sessions: HashMap<Role, (String, String)>,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<anyhow::Result<()>>,
 }
@@ -86,13 +93,37 @@ impl TestApp {
         let task = tokio::spawn(app.run_until_stopped(async {
             let _ = stopped.await;
         }));
-        TestApp {
+        let mut app = TestApp {
             addr,
             http: reqwest::Client::new(),
             store,
+            sessions: HashMap::new(),
             stop: Some(stop),
             task,
+        };
+        for role in Role::ALL {
+            let org = (role == Role::DischargeCoordinator).then_some("RH5");
+            let created = levels::accounts::create(
+                app.store.as_ref(),
+                role.code(),
+                None,
+                role,
+                org,
+                Some(PASSWORD),
+            )
+            .await;
+            // A restarted server finds the accounts already there.
+            match created {
+                Ok(_) => {}
+                Err(levels::accounts::AccountError::Store(
+                    levels::store::StoreError::Duplicate(_),
+                )) => {}
+                Err(e) => panic!("cannot create the {role} test account: {e}"),
+            }
+            let session = app.sign_in(role.code(), PASSWORD).await.expect("signed in");
+            app.sessions.insert(role, session);
         }
+        app
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -143,15 +174,20 @@ impl TestApp {
         body
     }
 
-    /// `POST path` with a JSON body: the status and the JSON answer.
+    /// `POST path` with a JSON body as a site manager: the status and the JSON answer.
     pub async fn post_json(&self, path: &str, body: &Value) -> (u16, Value) {
-        let res = self
-            .http
-            .post(self.url(path))
-            .json(body)
-            .send()
-            .await
-            .expect("the server answers");
+        self.post_json_as(Some(Role::SiteManager), path, body).await
+    }
+
+    /// `POST path` signed in with `role` (with its CSRF token), or signed out.
+    pub async fn post_json_as(&self, role: Option<Role>, path: &str, body: &Value) -> (u16, Value) {
+        let mut req = self.http.post(self.url(path)).json(body);
+        if let Some(role) = role {
+            req = req
+                .header("cookie", self.cookie(role))
+                .header("x-csrf-token", self.csrf(role));
+        }
+        let res = req.send().await.expect("the server answers");
         let status = res.status().as_u16();
         let text = res.text().await.expect("a body");
         (
@@ -160,16 +196,57 @@ impl TestApp {
         )
     }
 
-    /// `GET path`: the status and the JSON answer.
-    pub async fn get(&self, path: &str) -> (u16, Value) {
+    /// Signs in: the session's cookie pair and CSRF token, or the refusal's status.
+    pub async fn sign_in(&self, name: &str, password: &str) -> Result<(String, String), u16> {
         let res = self
             .http
-            .get(self.url(path))
+            .post(self.url("/api/v1/login"))
+            .json(&json!({"name": name, "password": password}))
             .send()
             .await
             .expect("the server answers");
         let status = res.status().as_u16();
-        (status, res.json().await.expect("a JSON answer"))
+        let cookie = res
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(str::to_owned);
+        let body: Value = res.json().await.unwrap_or(Value::Null);
+        match (status, cookie, body["csrf"].as_str()) {
+            (200, Some(cookie), Some(csrf)) => Ok((cookie, csrf.to_owned())),
+            _ => Err(status),
+        }
+    }
+
+    /// The cookie pair of the test account with `role`.
+    pub fn cookie(&self, role: Role) -> &str {
+        &self.sessions[&role].0
+    }
+
+    /// The CSRF token of the test account with `role`.
+    pub fn csrf(&self, role: Role) -> &str {
+        &self.sessions[&role].1
+    }
+
+    /// `GET path` as a system leader: the status and the JSON answer.
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        self.get_as(Some(Role::SystemLeader), path).await
+    }
+
+    /// `GET path` signed in with `role`, or signed out.
+    pub async fn get_as(&self, role: Option<Role>, path: &str) -> (u16, Value) {
+        let mut req = self.http.get(self.url(path));
+        if let Some(role) = role {
+            req = req.header("cookie", self.cookie(role));
+        }
+        let res = req.send().await.expect("the server answers");
+        let status = res.status().as_u16();
+        let text = res.text().await.expect("a body");
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     /// The live state as the REST snapshot shows it.
@@ -177,15 +254,36 @@ impl TestApp {
         self.get("/api/v1/state").await.1
     }
 
-    /// Tries to open the live websocket as a page from `origin`; the HTTP status on refusal.
+    /// Tries to open the live websocket as a page from `origin`, signed in as a display;
+    /// the HTTP status on refusal.
     pub async fn live_from_origin(&self, origin: &str) -> Result<LiveClient, u16> {
+        self.live_as(Some(Role::Display), Some(origin), None).await
+    }
+
+    /// Tries to open the live websocket signed in with `role` (or not), from a page of
+    /// `origin` (or a non-browser client), resuming from `resume`.
+    pub async fn live_as(
+        &self,
+        role: Option<Role>,
+        origin: Option<&str>,
+        resume: Option<(&str, u64)>,
+    ) -> Result<LiveClient, u16> {
         use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-        let mut request = format!("ws://{}/api/v1/live", self.addr)
-            .into_client_request()
-            .expect("a valid request");
-        request
-            .headers_mut()
-            .insert("origin", origin.parse().expect("a valid header"));
+        let url = match resume {
+            Some((epoch, seq)) => format!("ws://{}/api/v1/live?epoch={epoch}&seq={seq}", self.addr),
+            None => format!("ws://{}/api/v1/live", self.addr),
+        };
+        let mut request = url.into_client_request().expect("a valid request");
+        if let Some(origin) = origin {
+            request
+                .headers_mut()
+                .insert("origin", origin.parse().expect("a valid header"));
+        }
+        if let Some(role) = role {
+            request
+                .headers_mut()
+                .insert("cookie", self.cookie(role).parse().expect("a valid header"));
+        }
         match tokio_tungstenite::connect_async(request).await {
             Ok((ws, _)) => Ok(LiveClient { ws }),
             Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
@@ -195,16 +293,11 @@ impl TestApp {
         }
     }
 
-    /// Opens the live websocket, optionally resuming from `epoch`/`seq`.
+    /// Opens the live websocket as a display, optionally resuming from `epoch`/`seq`.
     pub async fn live(&self, resume: Option<(&str, u64)>) -> LiveClient {
-        let url = match resume {
-            Some((epoch, seq)) => format!("ws://{}/api/v1/live?epoch={epoch}&seq={seq}", self.addr),
-            None => format!("ws://{}/api/v1/live", self.addr),
-        };
-        let (ws, _) = tokio_tungstenite::connect_async(url)
+        self.live_as(Some(Role::Display), None, resume)
             .await
-            .expect("the websocket opens");
-        LiveClient { ws }
+            .expect("the websocket opens")
     }
 
     /// Stops the server gracefully and waits until it has.
@@ -248,6 +341,18 @@ impl LiveClient {
                 other => return other,
             }
         }
+    }
+
+    /// Waits `wait` and returns every text frame that arrived meanwhile, exactly as sent.
+    pub async fn raw_within(&mut self, wait: Duration) -> Vec<String> {
+        let mut out = Vec::new();
+        let deadline = tokio::time::Instant::now() + wait;
+        while let Ok(Some(Ok(msg))) = tokio::time::timeout_at(deadline, self.ws.next()).await {
+            if let Message::Text(text) = msg {
+                out.push(text.as_str().to_owned());
+            }
+        }
+        out
     }
 
     /// Waits `wait` and returns every non-heartbeat message that arrived meanwhile.

@@ -34,6 +34,34 @@ pub enum AccountError {
     Hash(String),
 }
 
+/// The demo's accounts: (login name, role, organisation).
+pub const DEMO_USERS: [(&str, Role, Option<&str>); 5] = [
+    ("display", Role::Display, None),
+    ("site-manager", Role::SiteManager, None),
+    ("coordinator", Role::DischargeCoordinator, Some("RH5")),
+    ("system-leader", Role::SystemLeader, None),
+    ("admin", Role::Admin, None),
+];
+
+/// Creates the demo accounts that do not exist yet.
+pub async fn create_demo_users(store: &dyn Store, password: &str) -> Result<(), AccountError> {
+    for (name, role, organisation) in DEMO_USERS {
+        if store.user_by_name(name).await?.is_none() {
+            let display = format!("Demo {}", role.label().to_lowercase());
+            create(
+                store,
+                name,
+                Some(&display),
+                role,
+                organisation,
+                Some(password),
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
 /// The fewest characters a password may have.
 pub const MIN_PASSWORD: usize = 12;
 

@@ -36,6 +36,31 @@ pub struct Session {
 }
 
 impl Session {
+    /// 403 unless the account's role allows `what`.
+    pub fn require(&self, allowed: bool, what: &str) -> Result<(), ApiError> {
+        if allowed {
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                format!("a {} may not {what}", self.user.role.label().to_lowercase()),
+            ))
+        }
+    }
+
+    /// 403 unless the request carries this session's CSRF token in `X-CSRF-Token`: a page
+    /// on another site can make the browser send the cookie, but cannot read the token.
+    pub fn check_csrf(&self, headers: &HeaderMap) -> Result<(), ApiError> {
+        if headers.get("x-csrf-token").and_then(|v| v.to_str().ok()) == Some(self.csrf.as_str()) {
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "the X-CSRF-Token header is missing or wrong",
+            ))
+        }
+    }
+
     fn me(&self) -> Me {
         Me {
             name: self.user.name.clone(),
@@ -164,12 +189,7 @@ async fn logout(
 ) -> Result<Response, ApiError> {
     let clear = sessions::clear_cookie(app.config.sessions.secure_cookies);
     if let Ok(session) = session {
-        if headers.get("x-csrf-token").and_then(|v| v.to_str().ok()) != Some(&session.csrf) {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "the X-CSRF-Token header is missing or wrong",
-            ));
-        }
+        session.check_csrf(&headers)?;
         app.store
             .revoke_session(&session.token_hash, Utc::now())
             .await?;

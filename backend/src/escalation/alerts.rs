@@ -2,14 +2,16 @@
 //! from one known level to another raises an alert with the policy's action card for the
 //! new level, and people declare levels and mark actions done through the API.
 //!
-//! - `POST /api/v1/declarations` `{entity, level, reason, actor}`: declare (level 1–4) or
-//!   withdraw (level null) a level.
-//! - `POST /api/v1/alerts/{id}/actions/{index}` `{done, actor}`: mark an action done or not.
+//! - `POST /api/v1/declarations` `{entity, level, reason}`: declare (level 1–4) or
+//!   withdraw (level null) a level. Site managers only, with the CSRF token.
+//! - `POST /api/v1/alerts/{id}/actions/{index}` `{done}`: mark an action done or not. Site
+//!   managers only, with the CSRF token.
 //! - `GET /api/v1/alerts?from=…&to=…&limit=…`: alerts raised, newest first.
 //!
-//! Every write is recorded with its actor before it is published.
+//! Every write is recorded as the signed-in account's before it is published.
 
 use super::policy::{PillarKind, Policy};
+use crate::accounts::routes::Session;
 use crate::api_error::ApiError;
 use crate::app::AppState;
 use crate::store::{Store, StoreError};
@@ -135,8 +137,6 @@ struct DeclareRequest {
     level: Option<Option<u8>>,
     #[serde(default)]
     reason: String,
-    /// Who declares; replaced by the signed-in user when accounts arrive.
-    actor: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -171,8 +171,12 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<u8>>,
 
 async fn declare(
     State(app): State<AppState>,
+    session: Session,
+    headers: axum::http::HeaderMap,
     body: Result<Json<DeclareRequest>, JsonRejection>,
 ) -> Result<Json<DeclareReply>, ApiError> {
+    session.require(session.user.role.declares(), "declare levels")?;
+    session.check_csrf(&headers)?;
     let Json(mut req) = body?;
     let Some(level) = req.level.take() else {
         return Err(ApiError::unprocessable(
@@ -190,7 +194,7 @@ async fn declare(
             "level {level} is not an OPEL level: give 1 to 4, or null to withdraw"
         )));
     }
-    let actor = required("actor", &req.actor)?;
+    let actor = session.user.display_name.clone();
     let reason = match level {
         Some(_) => required("reason", &req.reason)?,
         None => req.reason.trim().chars().take(MAX_TEXT).collect(),
@@ -260,17 +264,19 @@ async fn declare(
 #[serde(deny_unknown_fields)]
 struct MarkRequest {
     done: bool,
-    /// Who marks it; replaced by the signed-in user when accounts arrive.
-    actor: String,
 }
 
 async fn mark(
     State(app): State<AppState>,
+    session: Session,
+    headers: axum::http::HeaderMap,
     Path((id, index)): Path<(i64, usize)>,
     body: Result<Json<MarkRequest>, JsonRejection>,
 ) -> Result<Json<Alert>, ApiError> {
+    session.require(session.user.role.declares(), "mark actions done")?;
+    session.check_csrf(&headers)?;
     let Json(req) = body?;
-    let actor = required("actor", &req.actor)?;
+    let actor = session.user.display_name.clone();
     let _projection = app.projection.lock().await;
     let Some(mut alert) = app.store.alert(id).await? else {
         return Err(ApiError::not_found(format!("no alert {id}")));
@@ -317,6 +323,7 @@ struct ListQuery {
 /// Alerts in the range (default: the last 7 days), newest first, at most `limit` (1,000).
 async fn list(
     State(app): State<AppState>,
+    _session: Session,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<Vec<Alert>>, ApiError> {
     let Query(q) = query?;

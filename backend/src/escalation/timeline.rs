@@ -8,6 +8,7 @@
 //!   the dashboard showed (declared while in force, else calculated); `calculated` and
 //!   `declared` give one kind alone.
 
+use crate::accounts::routes::Session;
 use crate::api_error::ApiError;
 use crate::app::AppState;
 use crate::state::calendar;
@@ -42,6 +43,7 @@ struct LevelsQuery {
 /// The entity's level changes in the range.
 async fn levels(
     State(app): State<AppState>,
+    _session: Session,
     query: Result<Query<LevelsQuery>, QueryRejection>,
 ) -> Result<Json<Vec<LevelChange>>, ApiError> {
     let Query(q) = query.map_err(|e| {
@@ -94,6 +96,7 @@ struct DailyReply {
 /// The last `days` days (default 7, at most 35: the history kept), today last.
 async fn daily(
     State(app): State<AppState>,
+    _session: Session,
     query: Result<Query<DailyQuery>, QueryRejection>,
 ) -> Result<Json<DailyReply>, ApiError> {
     let Query(q) = query.map_err(|e| {

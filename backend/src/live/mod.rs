@@ -4,6 +4,8 @@
 pub mod hub;
 pub mod session;
 
+use crate::accounts::routes::Session;
+use crate::api_error::ApiError;
 use crate::app::AppState;
 use axum::extract::{Query, State, WebSocketUpgrade};
 use axum::http::{header, HeaderMap, StatusCode, Uri};
@@ -31,9 +33,14 @@ struct ResumeParams {
 async fn live(
     ws: WebSocketUpgrade,
     State(app): State<AppState>,
+    session: Result<Session, ApiError>,
     Query(params): Query<ResumeParams>,
     headers: HeaderMap,
 ) -> Response {
+    // Both refused before the upgrade: no session (401), another site's page (403).
+    if let Err(e) = session {
+        return e.into_response();
+    }
     if !same_origin(&headers) {
         // Another site's page may not open a live stream on this one (DESIGN §7).
         return (
@@ -72,7 +79,7 @@ fn same_origin(headers: &HeaderMap) -> bool {
     origin_authority.is_some() && origin_authority == host
 }
 
-async fn state(State(app): State<AppState>) -> impl IntoResponse {
+async fn state(State(app): State<AppState>, _session: Session) -> impl IntoResponse {
     let (epoch, seq, state) = app.hub.state();
     Json(ServerMsg::Snapshot {
         epoch,

@@ -1,6 +1,6 @@
-//! Declaring a level, and marking an alert's actions done: the two things a person writes
-//! to Levels. Each is signed with a name (remembered by this browser) until accounts arrive
-//! with the security issue; the server records who, when and why.
+//! Declaring a level, and marking an alert's actions done: the two things a site manager
+//! writes to Levels. The server records them as the signed-in account's, with when and why;
+//! other roles see the same alerts without the controls.
 
 use crate::format;
 use crate::services::api;
@@ -14,34 +14,22 @@ pub struct DeclareProps {
     pub level: Option<Level>,
 }
 
-fn input_value(e: &InputEvent) -> String {
-    e.target_unchecked_into::<web_sys::HtmlInputElement>()
-        .value()
-}
-
 /// Declare a level different from the calculated one, or withdraw the declaration.
 #[function_component(DeclareForm)]
 pub fn declare_form(props: &DeclareProps) -> Html {
     let chosen = use_state(|| 4u8);
     let reason = use_state(String::new);
-    let actor = use_state(api::remembered_actor);
     let outcome = use_state(|| None::<Result<String, String>>);
     let declared = props.level.as_ref().and_then(|l| l.declared.clone());
 
     let send = {
-        let (entity, reason, actor, outcome) = (
-            props.entity.clone(),
-            reason.clone(),
-            actor.clone(),
-            outcome.clone(),
-        );
+        let (entity, reason, outcome) = (props.entity.clone(), reason.clone(), outcome.clone());
         move |level: Option<u8>| {
-            let body = json!({"entity": entity.to_string(), "level": level, "reason": *reason, "actor": *actor});
-            let (outcome, reason, actor_name) = (outcome.clone(), reason.clone(), (*actor).clone());
+            let body = json!({"entity": entity.to_string(), "level": level, "reason": *reason});
+            let (outcome, reason) = (outcome.clone(), reason.clone());
             wasm_bindgen_futures::spawn_local(async move {
                 let result = api::post_json("/api/v1/declarations", &body).await;
                 if result.is_ok() {
-                    api::remember_actor(&actor_name);
                     reason.set(String::new());
                 }
                 outcome.set(Some(result.map(|()| match level {
@@ -77,10 +65,6 @@ pub fn declare_form(props: &DeclareProps) -> Html {
             )
         })
     };
-    let on_actor = {
-        let actor = actor.clone();
-        Callback::from(move |e: InputEvent| actor.set(input_value(&e)))
-    };
     html! {
         <form class="declare" onsubmit={on_declare} aria-label="Declare a level">
             <h3>{ "Declare a level" }</h3>
@@ -92,9 +76,6 @@ pub fn declare_form(props: &DeclareProps) -> Html {
                     <select name="level" onchange={on_level}>
                         { for (1..=4u8).map(|l| html! { <option value={l.to_string()} selected={*chosen == l}>{ format!("OPEL {l}") }</option> }) }
                     </select>
-                </label>
-                <label class="grow">{ "Your name and role " }
-                    <input name="actor" type="text" value={(*actor).clone()} oninput={on_actor} autocomplete="name" />
                 </label>
             </div>
             <label class="block">{ "Reason (required)" }
@@ -119,17 +100,15 @@ pub fn declare_form(props: &DeclareProps) -> Html {
 pub struct ActionsProps {
     pub alerts: Vec<Alert>,
     pub names: Vec<(Entity, String)>,
+    /// Whether the signed-in account may tick actions (site managers).
+    pub can_mark: bool,
 }
 
-/// Recent alerts with their action cards, each action a checkbox that records who did it.
+/// Recent alerts with their action cards; for a site manager each action is a checkbox
+/// that records who ticked it.
 #[function_component(AlertActions)]
 pub fn alert_actions(props: &ActionsProps) -> Html {
-    let actor = use_state(api::remembered_actor);
     let error = use_state(|| None::<String>);
-    let on_actor = {
-        let actor = actor.clone();
-        Callback::from(move |e: InputEvent| actor.set(input_value(&e)))
-    };
     let name = |e: &Entity| {
         props
             .names
@@ -141,29 +120,32 @@ pub fn alert_actions(props: &ActionsProps) -> Html {
         let what = match (a.kind, a.to) {
             (LevelKind::Declared, Some(to)) => format!("OPEL {to} declared"),
             (LevelKind::Declared, None) => "declaration withdrawn".into(),
-            (LevelKind::Calculated, to) => format!("OPEL {} → {}", a.from.map_or("–".into(), |l| l.to_string()), to.map_or("–".into(), |l| l.to_string())),
+            (LevelKind::Calculated, to) => format!(
+                "OPEL {} → {}",
+                a.from.map_or("–".into(), |l| l.to_string()),
+                to.map_or("–".into(), |l| l.to_string())
+            ),
         };
         let actions = a.actions.iter().enumerate().map(|(i, x)| {
-            let (id, actor, error) = (a.id, actor.clone(), error.clone());
+            let (id, error) = (a.id, error.clone());
             let done = x.done.is_some();
             let onchange = Callback::from(move |_| {
-                let body = json!({"done": !done, "actor": *actor});
-                let (error, actor_name) = (error.clone(), (*actor).clone());
+                let body = json!({"done": !done});
+                let error = error.clone();
                 wasm_bindgen_futures::spawn_local(async move {
                     match api::post_json(&format!("/api/v1/alerts/{id}/actions/{i}"), &body).await {
-                        Ok(()) => {
-                            api::remember_actor(&actor_name);
-                            error.set(None);
-                        }
+                        Ok(()) => error.set(None),
                         Err(e) => error.set(Some(e)),
                     }
                 });
             });
-            let by = x.done.as_ref().map(|d| format!(" — {} at {}", d.actor, format::when(&d.at, chrono::Utc::now())));
+            let by = x.done.as_ref().map(|d| {
+                format!(" — {} at {}", d.actor, format::when(&d.at, chrono::Utc::now()))
+            });
             html! {
                 <li>
                     <label>
-                        <input type="checkbox" checked={done} {onchange} data-action={format!("{}-{i}", a.id)} />
+                        <input type="checkbox" checked={done} {onchange} disabled={!props.can_mark} data-action={format!("{}-{i}", a.id)} />
                         { " " }{ &x.text }{ by.unwrap_or_default() }
                     </label>
                 </li>
@@ -180,7 +162,7 @@ pub fn alert_actions(props: &ActionsProps) -> Html {
     html! {
         <section class="alert-actions" aria-label="Alerts and their actions">
             <h3>{ "Alerts and actions" }</h3>
-            <label>{ "Your name and role " }<input type="text" value={(*actor).clone()} oninput={on_actor} autocomplete="name" /></label>
+            if !props.can_mark { <p class="muted">{ "Site managers tick actions off." }</p> }
             if let Some(e) = &*error { <p class="error" role="alert">{ e }</p> }
             <ul class="alert-strip">{ for items }</ul>
         </section>

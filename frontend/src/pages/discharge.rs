@@ -212,9 +212,13 @@ pub fn discharge_view(props: &Props) -> Html {
         });
     }
     let Some(reply) = (*data).clone() else {
-        let text = (*failed)
-            .clone()
-            .unwrap_or_else(|| "Loading the delayed patients…".into());
+        let text = match (*failed).clone() {
+            Some(e) if e.contains("answered 403") => {
+                "Patient-level data is for discharge coordinators, for their own organisation's sites.".into()
+            }
+            Some(e) => e,
+            None => "Loading the delayed patients…".into(),
+        };
         return html! { <main class="discharge-view"><p class="notice">{ text }</p></main> };
     };
     let reply = &*reply;

@@ -34,6 +34,7 @@ fn opt(v: Option<u32>) -> String {
 
 #[function_component(SiteView)]
 pub fn site_view(props: &Props) -> Html {
+    let account = use_context::<Rc<levels_shared::access::Me>>().expect("signed in");
     let Some(site) = props.reference.site(&props.code) else {
         return html! { <main class="site-view"><p class="notice">{ format!("There is no site {}.", props.code) }</p></main> };
     };
@@ -178,7 +179,7 @@ pub fn site_view(props: &Props) -> Html {
                 </section>
                 <section>
                     <div class="side-by-side">{ ed.unwrap_or_default() }{ handovers.unwrap_or_default() }</div>
-                    if site.kind.is_acute() {
+                    if site.kind.is_acute() && account.role.declares() {
                         <DeclareForm entity={entity.clone()} level={props.live.levels.get(&entity).cloned()} />
                     }
                     <Trends {trends} hours={24} now={props.now} />

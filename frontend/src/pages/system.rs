@@ -12,6 +12,7 @@ use crate::format;
 use crate::route::Link;
 use crate::services::api;
 use chrono::{DateTime, Utc};
+use levels_shared::access::Me;
 use levels_shared::escalation::{DayPattern, Entity, InputStatus, Level};
 use levels_shared::live::LiveState;
 use levels_shared::reference::ReferenceData;
@@ -42,6 +43,7 @@ fn entities(live: &LiveState) -> Vec<Entity> {
 
 #[function_component(SystemView)]
 pub fn system_view(props: &Props) -> Html {
+    let me = use_context::<Rc<Me>>().expect("signed in");
     let chosen: Entity = props
         .query
         .get("entity")
@@ -133,8 +135,10 @@ pub fn system_view(props: &Props) -> Html {
                 { summary(level.as_ref(), props.now) }
                 { explanation_table(level.as_ref()) }
                 <div class="write-panels">
-                    <DeclareForm key={chosen.to_string()} entity={chosen.clone()} level={level.clone()} />
-                    <AlertActions alerts={alerts} names={names} />
+                    if me.role.declares() {
+                        <DeclareForm key={chosen.to_string()} entity={chosen.clone()} level={level.clone()} />
+                    }
+                    <AlertActions alerts={alerts} names={names} can_mark={me.role.declares()} />
                 </div>
                 <h3>{ "Last 7 days: highest level each hour" }</h3>
                 { pattern_grid(pattern) }

@@ -1,10 +1,12 @@
 //! HTTP calls to the server.
 
 use gloo_net::http::Request;
+use levels_shared::access::Me;
 use levels_shared::escalation::DayPattern;
 use levels_shared::reference::ReferenceData;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
+use std::cell::RefCell;
 
 /// `GET url` as JSON, with an error a person can read.
 pub async fn get_json<T: DeserializeOwned>(url: &str) -> Result<T, String> {
@@ -59,9 +61,57 @@ pub async fn history(
     get_json(&url).await
 }
 
-/// `POST url` with a JSON body; the server's error message when it refuses.
+thread_local! {
+    /// The signed-in session's CSRF token, sent with every state-changing request.
+    static CSRF: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
+pub fn set_csrf(token: &str) {
+    CSRF.with(|c| *c.borrow_mut() = token.to_owned());
+}
+
+/// Who is signed in: `None` when nobody is (the server answered 401).
+pub async fn me() -> Result<Option<Me>, String> {
+    let response = Request::get("/api/v1/me")
+        .send()
+        .await
+        .map_err(|e| format!("cannot reach the server: {e}"))?;
+    match response.status() {
+        401 => Ok(None),
+        200 => response
+            .json()
+            .await
+            .map(Some)
+            .map_err(|e| format!("the answer is not readable: {e}")),
+        other => Err(format!("the server answered {other}")),
+    }
+}
+
+/// Signs in; the server's message when it refuses.
+pub async fn login(name: &str, password: &str) -> Result<Me, String> {
+    let response = Request::post("/api/v1/login")
+        .json(&serde_json::json!({"name": name, "password": password}))
+        .map_err(|e| format!("cannot send: {e}"))?
+        .send()
+        .await
+        .map_err(|e| format!("cannot reach the server: {e}"))?;
+    if response.ok() {
+        return response.json().await.map_err(|e| e.to_string());
+    }
+    let status = response.status();
+    Err(response
+        .json::<serde_json::Value>()
+        .await
+        .ok()
+        .and_then(|v| v["error"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| format!("the server answered {status}")))
+}
+
+/// `POST url` with a JSON body and the CSRF token; the server's error message when it refuses.
 pub async fn post_json<B: serde::Serialize>(url: &str, body: &B) -> Result<(), String> {
+    let csrf = CSRF.with(|c| c.borrow().clone());
     let request = Request::post(url)
+        .header("X-CSRF-Token", &csrf)
         .json(body)
         .map_err(|e| format!("cannot send: {e}"))?;
     let response = request
@@ -79,18 +129,4 @@ pub async fn post_json<B: serde::Serialize>(url: &str, body: &B) -> Result<(), S
         .and_then(|v| v["error"].as_str().map(str::to_owned))
         .unwrap_or_else(|| format!("the server answered {status}"));
     Err(message)
-}
-
-/// The name this browser last signed actions with (until accounts arrive).
-pub fn remembered_actor() -> String {
-    web_sys::window()
-        .and_then(|w| w.local_storage().ok().flatten())
-        .and_then(|s| s.get_item("levels.actor").ok().flatten())
-        .unwrap_or_default()
-}
-
-pub fn remember_actor(actor: &str) {
-    if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
-        let _ = storage.set_item("levels.actor", actor);
-    }
 }
