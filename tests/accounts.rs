@@ -438,3 +438,73 @@ async fn an_administrator_creates_and_revokes_producer_tokens_that_are_stored_on
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_screen_enrols_once_by_link_for_a_display_session_and_is_revoked_at_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = TestApp::spawn(test_config(dir.path())).await;
+    let (status, created) = app
+        .post_json_as(
+            Some(Role::Admin),
+            "/api/v1/displays",
+            &json!({"name": "ops-wall-1"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let path = created["enrolment_path"]
+        .as_str()
+        .expect("a link")
+        .to_owned();
+    let (status, _) = app
+        .post_json_as(
+            Some(Role::SiteManager),
+            "/api/v1/displays",
+            &json!({"name": "x"}),
+        )
+        .await;
+    assert_eq!(status, 403);
+
+    // Opening the link: a display session, and off to the kiosk rotation.
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let res = no_redirects
+        .get(app.url(&path))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(res.status().as_u16(), 303);
+    assert_eq!(res.headers()["location"], "/?rotate=30");
+    let cookie = res.headers()["set-cookie"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains(&format!("Max-Age={}", 90 * 86_400)),
+        "{cookie}"
+    );
+    let pair = cookie.split(';').next().expect("pair").to_owned();
+    let (status, who) = me(&app, Some(&pair)).await;
+    assert_eq!((status, who["role"].as_str()), (200, Some("display")));
+    // The link works once.
+    let again = no_redirects
+        .get(app.url(&path))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(again.status().as_u16(), 403);
+
+    // Revoked: the screen's session stops at once.
+    let revoke = app
+        .http
+        .delete(app.url("/api/v1/displays/ops-wall-1"))
+        .header("cookie", app.cookie(Role::Admin))
+        .header("x-csrf-token", app.csrf(Role::Admin))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(revoke.status().as_u16(), 204);
+    assert_eq!(me(&app, Some(&pair)).await.0, 401);
+    app.stop().await;
+}

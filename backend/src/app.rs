@@ -52,6 +52,7 @@ pub fn router(state: AppState) -> Router {
         .merge(escalation::alerts::router())
         .merge(crate::accounts::routes::router())
         .merge(crate::accounts::tokens::router())
+        .merge(crate::accounts::displays::router())
         .merge(crate::audit::router())
         .route("/api/v1/reference", get(reference_data))
         .route("/healthz", get(|| async { "ok" }))

@@ -27,6 +27,28 @@ enum Command {
     /// Manages producer tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Manages control-room screens.
+    #[command(subcommand)]
+    Display(DisplayCommand),
+}
+
+#[derive(Subcommand)]
+enum DisplayCommand {
+    /// Creates a one-time enrolment link for a screen (valid 7 days) and prints it.
+    Add {
+        name: String,
+        /// Where the screen reaches Levels, e.g. https://levels.example.nhs.uk
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Revokes a screen: its sessions stop at once.
+    Revoke {
+        name: String,
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -111,7 +133,32 @@ async fn main() -> anyhow::Result<()> {
         Some(Command::Serve { config }) => serve(config.or(cli.config)).await,
         Some(Command::User(command)) => user(command).await,
         Some(Command::Token(command)) => token(command).await,
+        Some(Command::Display(command)) => display(command).await,
     }
+}
+
+async fn display(command: DisplayCommand) -> anyhow::Result<()> {
+    match command {
+        DisplayCommand::Add { name, url, config } => {
+            let config = load(config)?;
+            let store = levels::store::connect(&config.database.url).await?;
+            let token = levels::accounts::displays::enrolment(store.as_ref(), &name)
+                .await
+                .with_context(|| format!("enrolling the screen {name}"))?;
+            println!("{}/enrol?token={token}", url.trim_end_matches('/'));
+            eprintln!("Open the link above once on the screen {name}, within 7 days.");
+        }
+        DisplayCommand::Revoke { name, config } => {
+            let config = load(config)?;
+            let store = levels::store::connect(&config.database.url).await?;
+            if store.disable_user(&name, chrono::Utc::now()).await? {
+                println!("Revoked the screen {name}.");
+            } else {
+                anyhow::bail!("no enabled account {name}");
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn token(command: TokenCommand) -> anyhow::Result<()> {

@@ -1,6 +1,7 @@
 //! People's accounts (DESIGN §9): passwords hashed with Argon2id, sessions as HttpOnly,
 //! SameSite=Strict cookies whose values are stored only as digests, and the sign-in routes.
 //!
+//! - [`displays`]: control-room screens enrolled by a one-time link, revocable.
 //! - [`limits`]: failed sign-ins limited per account and per address.
 //! - [`passwords`]: hashing and checking passwords (the `argon2` crate; no hand-written crypto).
 //! - [`sessions`]: session tokens, their digests and cookies.
@@ -10,6 +11,7 @@
 //! Accounts are created with `levels user add` (see `main.rs`). Enforcing roles on every
 //! route and on the live channel builds on this.
 
+pub mod displays;
 pub mod limits;
 pub mod passwords;
 pub mod routes;

@@ -228,6 +228,23 @@ pub trait AccountStore: Send + Sync + 'static {
         name: &str,
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
+    /// Stores a one-time enrolment link's digest for a display account.
+    async fn create_enrolment(
+        &self,
+        token_hash: &str,
+        user: i64,
+        at: DateTime<Utc>,
+        expires: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Uses an enrolment link: the display account it was for, if the link is unused,
+    /// unexpired and the account enabled; it cannot be used again.
+    async fn use_enrolment(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<UserRow>, StoreError>;
+    /// Disables an account: its sessions stop working at once. `false` if there is none.
+    async fn disable_user(&self, name: &str, at: DateTime<Utc>) -> Result<bool, StoreError>;
     /// Appends to the audit log (`id` is ignored).
     async fn audit(&self, entry: &AuditEntry) -> Result<(), StoreError>;
     /// Audit entries from `from` to `to`, newest first, at most `limit`.

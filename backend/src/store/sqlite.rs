@@ -532,6 +532,64 @@ fn producer_row(
 
 #[async_trait]
 impl AccountStore for SqliteStore {
+    async fn create_enrolment(
+        &self,
+        token_hash: &str,
+        user: i64,
+        at: DateTime<Utc>,
+        expires: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO enrolments (token_hash, user_id, created_at_ms, expires_at_ms) VALUES (?, ?, ?, ?)",
+        )
+        .bind(token_hash)
+        .bind(user)
+        .bind(at.timestamp_millis())
+        .bind(expires.timestamp_millis())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn use_enrolment(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<UserRow>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let used = sqlx::query(
+            "UPDATE enrolments SET used_at_ms = ? WHERE token_hash = ? AND used_at_ms IS NULL AND expires_at_ms > ?",
+        )
+        .bind(now.timestamp_millis())
+        .bind(token_hash)
+        .bind(now.timestamp_millis())
+        .execute(&mut *tx)
+        .await?;
+        if used.rows_affected() == 0 {
+            return Ok(None);
+        }
+        let row: Option<UserColumns> = sqlx::query_as(&format!(
+            "SELECT {USER_COLUMNS} FROM enrolments e JOIN users u ON u.id = e.user_id
+             WHERE e.token_hash = ? AND u.disabled_at_ms IS NULL"
+        ))
+        .bind(token_hash)
+        .fetch_optional(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        row.map(user_row).transpose()
+    }
+
+    async fn disable_user(&self, name: &str, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE users SET disabled_at_ms = ? WHERE name = ? AND disabled_at_ms IS NULL",
+        )
+        .bind(at.timestamp_millis())
+        .bind(name)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
     async fn create_producer_token(
         &self,
         token_hash: &str,

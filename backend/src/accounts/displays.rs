@@ -1,0 +1,191 @@
+//! Control-room screens (DESIGN §9): an administrator creates a one-time enrolment link for
+//! a named screen (`levels display add`, or `POST /api/v1/displays {name}`); opening it on
+//! the screen gives that browser a long-lived `display` session and starts the kiosk
+//! rotation. Revoking the screen (`levels display revoke`, `DELETE /api/v1/displays/{name}`)
+//! disables its account, which ends its sessions at once.
+
+use super::routes::Session;
+use super::sessions::{self, digest, new_token};
+use super::AccountError;
+use crate::api_error::ApiError;
+use crate::app::AppState;
+use crate::store::{NewUser, Store, StoreError};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use chrono::{Duration, Utc};
+use levels_shared::access::Role;
+use serde::Deserialize;
+use serde_json::json;
+
+/// How long an enrolment link works, and how long a screen's session lasts.
+const LINK_DAYS: i64 = 7;
+const SESSION_DAYS: i64 = 90;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/enrol", get(enrol_screen))
+        .route("/api/v1/displays", post(create_route))
+        .route("/api/v1/displays/{name}", delete(revoke_route))
+}
+
+/// Creates (or reuses) the display account `name` and a one-time link token for it.
+pub async fn enrolment(store: &dyn Store, name: &str) -> Result<String, AccountError> {
+    let user = match store.user_by_name(name).await? {
+        Some(u) if u.role != Role::Display => {
+            return Err(AccountError::Store(StoreError::Duplicate(format!(
+                "the account {name} (not a display)"
+            ))))
+        }
+        Some(u) => u.id,
+        None => {
+            let valid = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_');
+            if name.is_empty() || name.len() > 64 || !name.chars().all(valid) {
+                return Err(AccountError::BadName);
+            }
+            let user = NewUser {
+                name: name.to_owned(),
+                display_name: format!("Screen {name}"),
+                role: Role::Display,
+                organisation: None,
+                password_hash: None,
+            };
+            store.create_user(&user, Utc::now()).await?
+        }
+    };
+    let token = new_token();
+    let now = Utc::now();
+    store
+        .create_enrolment(&digest(&token), user, now, now + Duration::days(LINK_DAYS))
+        .await?;
+    Ok(token)
+}
+
+#[derive(Debug, Deserialize)]
+struct EnrolQuery {
+    token: String,
+}
+
+/// Opened on the screen: a display session, then the kiosk rotation.
+async fn enrol_screen(
+    State(app): State<AppState>,
+    Query(q): Query<EnrolQuery>,
+) -> Result<Response, ApiError> {
+    let now = Utc::now();
+    let Some(user) = app.store.use_enrolment(&digest(&q.token), now).await? else {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "this enrolment link is not valid: it has been used, has expired, or the screen was revoked; ask an administrator for a new one",
+        ));
+    };
+    let token = new_token();
+    let csrf = new_token();
+    app.store
+        .create_session(
+            &digest(&token),
+            user.id,
+            &csrf,
+            now,
+            now + Duration::days(SESSION_DAYS),
+        )
+        .await?;
+    crate::audit::record(
+        app.store.as_ref(),
+        &user.name,
+        "display_enrolled",
+        "session",
+        json!({}),
+        None,
+    )
+    .await?;
+    let cookie = sessions::set_cookie(
+        &token,
+        SESSION_DAYS * 86_400,
+        app.config.sessions.secure_cookies,
+    );
+    Ok((
+        StatusCode::SEE_OTHER,
+        [
+            (header::SET_COOKIE, cookie),
+            (header::LOCATION, "/?rotate=30".to_owned()),
+        ],
+    )
+        .into_response())
+}
+
+fn admin(session: &Session, headers: &HeaderMap) -> Result<(), ApiError> {
+    session.require(
+        session.user.role.administers(),
+        "manage control-room screens",
+    )?;
+    session.check_csrf(headers)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewDisplay {
+    name: String,
+}
+
+async fn create_route(
+    State(app): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    body: Result<Json<NewDisplay>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    admin(&session, &headers)?;
+    let Json(req) = body?;
+    let token = match enrolment(app.store.as_ref(), &req.name).await {
+        Ok(t) => t,
+        Err(AccountError::Store(StoreError::Duplicate(what))) => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                format!("{what} already exists"),
+            ))
+        }
+        Err(AccountError::Store(e)) => return Err(e.into()),
+        Err(e) => return Err(ApiError::unprocessable(e.to_string())),
+    };
+    crate::audit::record(
+        app.store.as_ref(),
+        &session.user.name,
+        "display_link",
+        &format!("display:{}", req.name),
+        json!({}),
+        None,
+    )
+    .await?;
+    let body = json!({"name": req.name, "enrolment_path": format!("/enrol?token={token}"),
+        "note": "Open this link once on the screen, within 7 days."});
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+async fn revoke_route(
+    State(app): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    admin(&session, &headers)?;
+    let is_display = app
+        .store
+        .user_by_name(&name)
+        .await?
+        .is_some_and(|u| u.role == Role::Display);
+    if !is_display || !app.store.disable_user(&name, Utc::now()).await? {
+        return Err(ApiError::not_found(format!("no enabled screen {name}")));
+    }
+    crate::audit::record(
+        app.store.as_ref(),
+        &session.user.name,
+        "display_revoke",
+        &format!("display:{name}"),
+        json!({}),
+        None,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
