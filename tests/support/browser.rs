@@ -18,8 +18,14 @@ impl Browser {
     /// Signs in on the sign-in page as the test account with `role`; the session cookie then
     /// serves every page this browser opens.
     pub async fn sign_in(&self, app: &crate::TestApp, role: levels_shared::access::Role) {
+        self.sign_in_at(&app.url(""), role.code(), crate::PASSWORD)
+            .await;
+    }
+
+    /// Signs in on the sign-in page of the Levels at `base` (`http://host:port`).
+    pub async fn sign_in_at(&self, base: &str, name: &str, password: &str) {
         self.client
-            .goto(&app.url("/"))
+            .goto(&format!("{base}/"))
             .await
             .expect("the page loads");
         let form = self
@@ -30,13 +36,13 @@ impl Browser {
         form.find(Locator::Css("input[name=name]"))
             .await
             .expect("name")
-            .send_keys(role.code())
+            .send_keys(name)
             .await
             .expect("typed");
         form.find(Locator::Css("input[name=password]"))
             .await
             .expect("password")
-            .send_keys(crate::PASSWORD)
+            .send_keys(password)
             .await
             .expect("typed");
         form.find(Locator::Css("button[type=submit]"))
