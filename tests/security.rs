@@ -157,3 +157,49 @@ async fn no_patient_reference_or_nhs_number_reaches_a_display_or_a_system_leader
     }
     app.stop().await;
 }
+
+#[tokio::test]
+async fn aggregate_exports_show_small_counts_as_under_five_and_are_audited() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = TestApp::spawn(test_config(dir.path())).await;
+    let ago = |d: i64| (chrono::Utc::now() - chrono::Duration::days(d)).to_rfc3339();
+    let patient = |id: &str, pathway: &str| {
+        json!({"id": id, "site": "MPH", "at": minutes_ago(2), "patient": id, "ward": "W",
+            "admitted_at": ago(9), "ready_at": ago(3), "pathway": pathway, "reason": "p1_start_of_care"})
+    };
+    let mut batch: Vec<serde_json::Value> =
+        (0..6).map(|i| patient(&format!("p{i}"), "P1")).collect();
+    batch.push(patient("q", "P3"));
+    app.post_ok("discharge-delays", &serde_json::Value::Array(batch))
+        .await;
+    let (status, _) = app
+        .get_as(Some(Role::Display), "/api/v1/exports/delays.csv")
+        .await;
+    assert_eq!(status, 403);
+    let (status, csv) = app
+        .get_as(Some(Role::SystemLeader), "/api/v1/exports/delays.csv")
+        .await;
+    assert_eq!(status, 200);
+    let text = csv.as_str().expect("CSV text");
+    assert!(text.starts_with("site,measure,value,patients\n"), "{text}");
+    assert!(text.contains("MPH,delayed_now,,7\n"), "{text}");
+    assert!(text.contains("MPH,pathway,P1,6\n"), "{text}");
+    assert!(
+        text.contains("MPH,pathway,P3,<5\n"),
+        "one patient is not shown as one: {text}"
+    );
+    assert!(!text.contains(",1\n"), "{text}");
+    let log = app
+        .store
+        .audit_log(
+            chrono::Utc::now() - chrono::Duration::hours(1),
+            chrono::Utc::now(),
+            100,
+        )
+        .await
+        .expect("audit");
+    assert!(log
+        .iter()
+        .any(|e| e.action == "export_delays" && e.actor == "system_leader"));
+    app.stop().await;
+}

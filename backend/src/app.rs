@@ -54,6 +54,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::accounts::tokens::router())
         .merge(crate::accounts::displays::router())
         .merge(crate::audit::router())
+        .merge(crate::exports::router())
         .route("/api/v1/reference", get(reference_data))
         .route("/healthz", get(|| async { "ok" }))
         .layer(axum::extract::DefaultBodyLimit::max(

@@ -15,6 +15,7 @@
 //! - [`reference`]: sites and map areas loaded from configured files.
 //! - [`accounts`]: people's accounts, passwords (Argon2id), sessions and sign-in.
 //! - [`headers`]: security headers, with a Content-Security-Policy for the dashboard.
+//! - [`exports`]: aggregate exports for planning, small numbers suppressed.
 //! - [`audit`]: the append-only audit log and its admin-only API.
 //! - [`app`]: wires it all into one server; [`config`], [`telemetry`] and [`api_error`]
 //!   support it.
@@ -29,6 +30,7 @@ pub mod audit;
 pub mod config;
 pub mod discharge;
 pub mod escalation;
+pub mod exports;
 pub mod feeds;
 pub mod headers;
 pub mod history;
