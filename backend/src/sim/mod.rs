@@ -121,6 +121,12 @@ pub async fn run(
                     pressure,
                 )
             })
+            // A snapshot depends on this run's bed model, so a restart within the minute
+            // sends a different one: it gets its own id rather than conflicting.
+            .map(|mut r| {
+                r.id = format!("{}-run{}", r.id, start.timestamp());
+                r
+            })
             .filter(|r| sent.is_new(&r.id))
             .collect();
         sent.post(&poster, "ed", batch, |r| r.id.clone()).await;
