@@ -469,11 +469,26 @@ async fn a_screen_enrols_once_by_link_for_a_display_session_and_is_revoked_at_on
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client");
-    let res = no_redirects
+    // Opening the link (as a mail scanner would) uses nothing: it shows a button.
+    let page = no_redirects
         .get(app.url(&path))
         .send()
         .await
         .expect("answer");
+    assert_eq!(page.status().as_u16(), 200);
+    let html = page.text().await.expect("html");
+    assert!(
+        html.contains("<form method=\"post\" action=\"/enrol\">"),
+        "{html}"
+    );
+    let token = path.trim_start_matches("/enrol?token=").to_owned();
+    let press = || {
+        no_redirects
+            .post(app.url("/enrol"))
+            .form(&[("token", token.as_str())])
+            .send()
+    };
+    let res = press().await.expect("answer");
     assert_eq!(res.status().as_u16(), 303);
     assert_eq!(res.headers()["location"], "/?rotate=30");
     let cookie = res.headers()["set-cookie"]
@@ -488,11 +503,7 @@ async fn a_screen_enrols_once_by_link_for_a_display_session_and_is_revoked_at_on
     let (status, who) = me(&app, Some(&pair)).await;
     assert_eq!((status, who["role"].as_str()), (200, Some("display")));
     // The link works once.
-    let again = no_redirects
-        .get(app.url(&path))
-        .send()
-        .await
-        .expect("answer");
+    let again = press().await.expect("answer");
     assert_eq!(again.status().as_u16(), 403);
 
     // Revoked: the screen's session stops at once.

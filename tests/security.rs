@@ -100,7 +100,11 @@ async fn the_live_channel_needs_a_session_and_this_site_s_origin_before_the_upgr
         .live_as(Some(Role::Display), Some(&own), None)
         .await
         .is_ok());
-    // A forged or revoked session is no session.
+    // A session that ends closes its live stream at the next heartbeat (1 s here).
+    let mut watching = app
+        .live_as(Some(Role::SystemLeader), Some(&own), None)
+        .await
+        .expect("opens");
     let res = app
         .http
         .post(app.url("/api/v1/logout"))
@@ -110,6 +114,13 @@ async fn the_live_channel_needs_a_session_and_this_site_s_origin_before_the_upgr
         .await
         .expect("answer");
     assert_eq!(res.status().as_u16(), 204);
+    assert!(
+        watching
+            .closes_within(std::time::Duration::from_secs(4))
+            .await,
+        "the stream ends"
+    );
+    // A forged or revoked session is no session.
     assert_eq!(
         app.live_as(Some(Role::SystemLeader), Some(&own), None)
             .await

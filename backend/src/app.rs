@@ -104,6 +104,19 @@ impl Application {
         let store = crate::store::connect(&config.database.url)
             .await
             .with_context(|| format!("opening the database {}", config.database.url))?;
+        // Demo accounts made earlier stay in the database: one that others can reach refuses
+        // to start while any still signs in with the demo password.
+        if reachable {
+            for (name, _, _) in crate::accounts::DEMO_USERS {
+                let user = store.user_by_name(name).await?;
+                let hash = user.filter(|u| !u.disabled).and_then(|u| u.password_hash);
+                if hash
+                    .is_some_and(|h| crate::accounts::passwords::verify(&config.demo.password, &h))
+                {
+                    anyhow::bail!("the demo account {name} still has the demo password and the server listens on {}: disable it or use another database", config.server.bind);
+                }
+            }
+        }
         if config.demo.users {
             crate::accounts::create_demo_users(store.as_ref(), &config.demo.password)
                 .await

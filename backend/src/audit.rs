@@ -45,6 +45,16 @@ pub async fn record(
         .await
 }
 
+/// A cell a spreadsheet will not run as a formula: text starting `= + - @`, tab or CR (a
+/// sign-in name, say, chosen by anyone) is prefixed with `'`.
+pub fn cell(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    }
+}
+
 #[derive(Debug, Deserialize)]
 struct AuditQuery {
     from: Option<DateTime<FixedOffset>>,
@@ -93,11 +103,11 @@ async fn log(
         let _ = out.write_record([
             e.id.to_string(),
             e.at.to_rfc3339(),
-            e.actor.clone(),
-            e.action.clone(),
-            e.subject.clone(),
-            e.detail.to_string(),
-            e.address.clone().unwrap_or_default(),
+            cell(&e.actor),
+            cell(&e.action),
+            cell(&e.subject),
+            cell(&e.detail.to_string()),
+            cell(&e.address.clone().unwrap_or_default()),
         ]);
     }
     let body = out.into_inner().unwrap_or_default();
@@ -112,4 +122,16 @@ async fn log(
         body,
     )
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_a_spreadsheet_would_run_is_neutralised() {
+        assert_eq!(cell("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(cell("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(cell("alex"), "alex");
+    }
 }

@@ -58,6 +58,11 @@ pub struct ServerConfig {
     pub bind: SocketAddr,
     /// The built dashboard (Trunk's `dist/`), served at `/`.
     pub static_dir: PathBuf,
+    /// The address of a TLS-terminating proxy in front of Levels: connections from it give
+    /// the client's address in `X-Forwarded-For`, which sign-in limits and the audit then
+    /// use. Unset: the connection's own address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trusted_proxy: Option<std::net::IpAddr>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -171,6 +176,7 @@ impl Default for Config {
             server: ServerConfig {
                 bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
                 static_dir: PathBuf::from("dist"),
+                trusted_proxy: None,
             },
             database: DatabaseConfig {
                 url: "sqlite://var/levels.db".into(),

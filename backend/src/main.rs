@@ -60,8 +60,8 @@ enum TokenCommand {
         /// Feeds it may post, comma-separated: beds,handovers,discharge-delays,community,ed.
         #[arg(long, value_delimiter = ',', required = true)]
         feeds: Vec<String>,
-        /// Site codes it may post for, comma-separated, or * for all (the default).
-        #[arg(long, value_delimiter = ',')]
+        /// Site codes it may post for, comma-separated, or * for every site.
+        #[arg(long, value_delimiter = ',', required = true)]
         sites: Vec<String>,
         #[arg(long)]
         config: Option<PathBuf>,
@@ -112,6 +112,26 @@ fn load(path: Option<PathBuf>) -> anyhow::Result<levels::config::Config> {
         .context("reading the configuration")
 }
 
+/// Who ran a command, for the audit log: `cli:<the operating-system user>`.
+fn cli_actor() -> String {
+    format!(
+        "cli:{}",
+        std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+    )
+}
+
+/// Records a command-line change in the audit log, as the API records its own.
+async fn audited(
+    store: &dyn levels::store::Store,
+    action: &str,
+    subject: String,
+    detail: serde_json::Value,
+) -> anyhow::Result<()> {
+    levels::audit::record(store, &cli_actor(), action, &subject, detail, None)
+        .await
+        .context("writing the audit log")
+}
+
 fn read_password() -> anyhow::Result<String> {
     if let Ok(p) = std::env::var("NEW_ACCOUNT_PASSWORD") {
         return Ok(p);
@@ -145,13 +165,36 @@ async fn display(command: DisplayCommand) -> anyhow::Result<()> {
             let token = levels::accounts::displays::enrolment(store.as_ref(), &name)
                 .await
                 .with_context(|| format!("enrolling the screen {name}"))?;
+            let subject = format!("display:{name}");
+            audited(
+                store.as_ref(),
+                "display_link",
+                subject,
+                serde_json::json!({}),
+            )
+            .await?;
             println!("{}/enrol?token={token}", url.trim_end_matches('/'));
             eprintln!("Open the link above once on the screen {name}, within 7 days.");
         }
         DisplayCommand::Revoke { name, config } => {
             let config = load(config)?;
             let store = levels::store::connect(&config.database.url).await?;
+            let is_display = store
+                .user_by_name(&name)
+                .await?
+                .is_some_and(|u| u.role == Role::Display);
+            if !is_display {
+                anyhow::bail!("{name} is not a screen");
+            }
             if store.disable_user(&name, chrono::Utc::now()).await? {
+                let subject = format!("display:{name}");
+                audited(
+                    store.as_ref(),
+                    "display_revoke",
+                    subject,
+                    serde_json::json!({}),
+                )
+                .await?;
                 println!("Revoked the screen {name}.");
             } else {
                 anyhow::bail!("no enabled account {name}");
@@ -185,6 +228,14 @@ async fn token(command: TokenCommand) -> anyhow::Result<()> {
                 levels::accounts::tokens::create(store.as_ref(), &reference, &name, feeds, sites)
                     .await
                     .with_context(|| format!("creating a token for {name}"))?;
+            let subject = format!("producer:{name}");
+            audited(
+                store.as_ref(),
+                "token_create",
+                subject,
+                serde_json::json!({}),
+            )
+            .await?;
             println!("{token}");
             eprintln!(
                 "The token for {name} is above. It is shown only now: give it to the producer."
@@ -212,6 +263,14 @@ async fn token(command: TokenCommand) -> anyhow::Result<()> {
                 .revoke_producer_token(&name, chrono::Utc::now())
                 .await?
             {
+                let subject = format!("producer:{name}");
+                audited(
+                    store.as_ref(),
+                    "token_revoke",
+                    subject,
+                    serde_json::json!({}),
+                )
+                .await?;
                 println!("Revoked the token of {name}.");
             } else {
                 anyhow::bail!("no live token for the producer {name}");
@@ -265,6 +324,14 @@ async fn user(command: UserCommand) -> anyhow::Result<()> {
             )
             .await
             .with_context(|| format!("creating the account {name}"))?;
+            let detail = serde_json::json!({"role": role, "organisation": organisation});
+            audited(
+                store.as_ref(),
+                "user_create",
+                format!("user:{name}"),
+                detail,
+            )
+            .await?;
             println!("Created {name} ({}).", role.label());
         }
         UserCommand::List { config } => {

@@ -343,6 +343,18 @@ impl LiveClient {
         }
     }
 
+    /// Whether the server closes the socket within `wait`.
+    pub async fn closes_within(&mut self, wait: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(deadline, self.ws.next()).await {
+                Err(_) => return false,
+                Ok(None) | Ok(Some(Err(_))) | Ok(Some(Ok(Message::Close(_)))) => return true,
+                Ok(Some(Ok(_))) => continue,
+            }
+        }
+    }
+
     /// Waits `wait` and returns every text frame that arrived meanwhile, exactly as sent.
     pub async fn raw_within(&mut self, wait: Duration) -> Vec<String> {
         let mut out = Vec::new();

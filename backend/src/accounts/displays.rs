@@ -1,7 +1,8 @@
 //! Control-room screens (DESIGN §9): an administrator creates a one-time enrolment link for
 //! a named screen (`levels display add`, or `POST /api/v1/displays {name}`); opening it on
-//! the screen gives that browser a long-lived `display` session and starts the kiosk
-//! rotation. Revoking the screen (`levels display revoke`, `DELETE /api/v1/displays/{name}`)
+//! the screen shows an "Enrol this screen" button, and pressing it gives that browser a
+//! long-lived `display` session and starts the kiosk rotation. (A button, not the link
+//! itself, so a mail system's link scanner that fetches the link cannot use it up.) Revoking the screen (`levels display revoke`, `DELETE /api/v1/displays/{name}`)
 //! disables its account, which ends its sessions at once.
 
 use super::routes::Session;
@@ -27,7 +28,7 @@ const SESSION_DAYS: i64 = 90;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/enrol", get(enrol_screen))
+        .route("/enrol", get(confirm_page).post(enrol_screen))
         .route("/api/v1/displays", post(create_route))
         .route("/api/v1/displays/{name}", delete(revoke_route))
 }
@@ -38,6 +39,11 @@ pub async fn enrolment(store: &dyn Store, name: &str) -> Result<String, AccountE
         Some(u) if u.role != Role::Display => {
             return Err(AccountError::Store(StoreError::Duplicate(format!(
                 "the account {name} (not a display)"
+            ))))
+        }
+        Some(u) if u.disabled => {
+            return Err(AccountError::Store(StoreError::Duplicate(format!(
+                "the revoked screen {name} (give the screen a new name)"
             ))))
         }
         Some(u) => u.id,
@@ -69,10 +75,28 @@ struct EnrolQuery {
     token: String,
 }
 
-/// Opened on the screen: a display session, then the kiosk rotation.
+/// The link opens a page with one button; nothing is used until it is pressed.
+async fn confirm_page(Query(q): Query<EnrolQuery>) -> Response {
+    // The token is hex (64 characters); anything else is dropped rather than echoed.
+    let token: String = q
+        .token
+        .chars()
+        .filter(char::is_ascii_hexdigit)
+        .take(64)
+        .collect();
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Levels · enrol this screen</title></head><body><main><h1>Enrol this screen as a Levels display?</h1>\
+         <p>It will show the control room, and rotate through the wall views, for 90 days.</p>\
+         <form method=\"post\" action=\"/enrol\"><input type=\"hidden\" name=\"token\" value=\"{token}\">\
+         <button type=\"submit\">Enrol this screen</button></form></main></body></html>"
+    );
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
+}
+
+/// The button pressed on the screen: a display session, then the kiosk rotation.
 async fn enrol_screen(
     State(app): State<AppState>,
-    Query(q): Query<EnrolQuery>,
+    axum::extract::Form(q): axum::extract::Form<EnrolQuery>,
 ) -> Result<Response, ApiError> {
     let now = Utc::now();
     let Some(user) = app.store.use_enrolment(&digest(&q.token), now).await? else {

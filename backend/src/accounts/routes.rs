@@ -99,16 +99,41 @@ struct Login {
     password: String,
 }
 
+/// The client's address: the connection's, or, from the configured trusted proxy, the one
+/// the proxy appended last to `X-Forwarded-For` (earlier entries the client could forge).
+pub fn client_address(
+    connection: SocketAddr,
+    headers: &HeaderMap,
+    trusted: Option<std::net::IpAddr>,
+) -> SocketAddr {
+    if trusted != Some(connection.ip()) {
+        return connection;
+    }
+    headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .last()
+        .and_then(|ip| ip.trim().parse().ok())
+        .map_or(connection, |ip| SocketAddr::new(ip, 0))
+}
+
 async fn login(
     State(app): State<AppState>,
-    ConnectInfo(address): ConnectInfo<SocketAddr>,
+    ConnectInfo(connection): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     body: Result<Json<Login>, JsonRejection>,
 ) -> Result<Response, ApiError> {
+    let address = client_address(connection, &headers, app.config.server.trusted_proxy);
     let Json(req) = body?;
-    let name = req.name.trim();
+    // Names are at most 64 characters; anything longer cannot be an account, and is cut
+    // before it reaches the limiter, the log or the audit.
+    let name: String = req.name.trim().chars().take(64).collect();
+    let name = name.as_str();
     let ip = address.ip().to_string();
     let now = std::time::Instant::now();
-    if let Some(wait) = app.logins.wait(name, &ip, now) {
+    if let Err(wait) = app.logins.begin(name, &ip, now) {
         let minutes = wait.as_secs().div_ceil(60).max(1);
         crate::audit::record(
             app.store.as_ref(),
@@ -130,14 +155,17 @@ async fn login(
         .as_ref()
         .and_then(|u| u.password_hash.as_deref())
         .unwrap_or(passwords::decoy());
-    let matches = passwords::verify(&req.password, stored);
+    // Hashing takes tens of milliseconds of CPU: off the async workers, so a flood of
+    // sign-ins does not stall the live channel.
+    let (password, stored) = (req.password.clone(), stored.to_owned());
+    let matches = tokio::task::spawn_blocking(move || passwords::verify(&password, &stored))
+        .await
+        .unwrap_or(false);
     let Some(user) = user.filter(|u| matches && !u.disabled && u.password_hash.is_some()) else {
-        tracing::warn!(name = %req.name, "failed sign-in");
-        app.logins.failed(name, &ip, now);
-        let name: String = req.name.trim().chars().take(64).collect();
+        tracing::warn!(name = %name, "failed sign-in");
         crate::audit::record(
             app.store.as_ref(),
-            &name,
+            name,
             "login_failed",
             "session",
             json!({}),
@@ -149,7 +177,7 @@ async fn login(
             "the name or password is not right",
         ));
     };
-    app.logins.succeeded(name);
+    app.logins.succeeded(name, &ip);
     let token = sessions::new_token();
     let csrf = sessions::new_token();
     let now = Utc::now();
@@ -209,4 +237,35 @@ async fn logout(
 
 async fn me(session: Session) -> Json<Me> {
     Json(session.me())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_trusted_proxy_says_who_the_client_is() {
+        let proxy: SocketAddr = "10.0.0.5:4000".parse().expect("addr");
+        let other: SocketAddr = "10.0.0.9:4000".parse().expect("addr");
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            "6.6.6.6, 203.0.113.7".parse().expect("header"),
+        );
+        let trusted = Some(proxy.ip());
+        assert_eq!(
+            client_address(proxy, &headers, trusted).ip().to_string(),
+            "203.0.113.7"
+        );
+        assert_eq!(
+            client_address(other, &headers, trusted),
+            other,
+            "anyone else is who they are"
+        );
+        assert_eq!(
+            client_address(proxy, &headers, None),
+            proxy,
+            "no proxy configured"
+        );
+    }
 }

@@ -5,8 +5,19 @@
 use axum::http::HeaderMap;
 use sha2::{Digest, Sha256};
 
-/// The session cookie's name.
+/// The session cookie's name. Over HTTPS it is `__Host-levels_session`, which a browser
+/// accepts only from this host itself with `Path=/`, so a sibling subdomain cannot plant
+/// one of its own.
 pub const COOKIE: &str = "levels_session";
+const HOST_COOKIE: &str = "__Host-levels_session";
+
+fn cookie_name(secure: bool) -> &'static str {
+    if secure {
+        HOST_COOKIE
+    } else {
+        COOKIE
+    }
+}
 
 /// A new random token, hex-encoded.
 pub fn new_token() -> String {
@@ -28,7 +39,8 @@ pub fn digest(token: &str) -> String {
 /// The `Set-Cookie` value that starts a session lasting `max_age_seconds`.
 pub fn set_cookie(token: &str, max_age_seconds: i64, secure: bool) -> String {
     format!(
-        "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_seconds}{}",
+        "{}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_seconds}{}",
+        cookie_name(secure),
         if secure { "; Secure" } else { "" }
     )
 }
@@ -46,7 +58,7 @@ pub fn token(headers: &HeaderMap) -> Option<String> {
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
+        .find(|(name, _)| *name == COOKIE || *name == HOST_COOKIE)
         .map(|(_, value)| value.to_owned())
         .filter(|v| !v.is_empty())
 }
@@ -61,7 +73,7 @@ mod tests {
         let c = set_cookie("abc", 3600, true);
         assert_eq!(
             c,
-            "levels_session=abc; Path=/; HttpOnly; SameSite=Strict; Max-Age=3600; Secure"
+            "__Host-levels_session=abc; Path=/; HttpOnly; SameSite=Strict; Max-Age=3600; Secure"
         );
         assert!(!set_cookie("abc", 3600, false).contains("Secure"));
     }

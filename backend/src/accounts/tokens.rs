@@ -38,6 +38,8 @@ pub enum TokenError {
     BadName,
     #[error("give at least one feed")]
     NoFeeds,
+    #[error("give the sites it may post for, or * for every site")]
+    NoSites,
     #[error("unknown site {0}: give site codes from the reference data, or *")]
     UnknownSite(String),
 }
@@ -63,11 +65,9 @@ pub async fn create(
     {
         return Err(TokenError::UnknownSite(unknown.clone()));
     }
-    let sites = if sites.is_empty() {
-        vec!["*".to_owned()]
-    } else {
-        sites
-    };
+    if sites.is_empty() {
+        return Err(TokenError::NoSites);
+    }
     let token = new_token();
     let row = ProducerRow {
         name: name.to_owned(),
@@ -112,7 +112,6 @@ async fn list(
 struct NewToken {
     name: String,
     feeds: Vec<Feed>,
-    #[serde(default)]
     sites: Vec<String>,
 }
 

@@ -194,7 +194,7 @@ async fn declare(
             "level {level} is not an OPEL level: give 1 to 4, or null to withdraw"
         )));
     }
-    let actor = session.user.display_name.clone();
+    let actor = session.user.name.clone();
     let reason = match level {
         Some(_) => required("reason", &req.reason)?,
         None => req.reason.trim().chars().take(MAX_TEXT).collect(),
@@ -276,7 +276,7 @@ async fn mark(
     session.require(session.user.role.declares(), "mark actions done")?;
     session.check_csrf(&headers)?;
     let Json(req) = body?;
-    let actor = session.user.display_name.clone();
+    let actor = session.user.name.clone();
     let _projection = app.projection.lock().await;
     let Some(mut alert) = app.store.alert(id).await? else {
         return Err(ApiError::not_found(format!("no alert {id}")));

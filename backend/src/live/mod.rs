@@ -38,9 +38,10 @@ async fn live(
     headers: HeaderMap,
 ) -> Response {
     // Both refused before the upgrade: no session (401), another site's page (403).
-    if let Err(e) = session {
-        return e.into_response();
-    }
+    let session = match session {
+        Ok(s) => s,
+        Err(e) => return e.into_response(),
+    };
     if !same_origin(&headers) {
         // Another site's page may not open a live stream on this one (DESIGN §7).
         return (
@@ -58,7 +59,11 @@ async fn live(
     };
     let hub = app.hub.clone();
     let heartbeat = Duration::from_secs(app.config.live.heartbeat_seconds.max(1));
-    ws.on_upgrade(move |socket| session::run(socket, hub, resume, heartbeat))
+    let signed = session::Signed {
+        store: app.store.clone(),
+        token_hash: session.token_hash,
+    };
+    ws.on_upgrade(move |socket| session::run(socket, hub, resume, heartbeat, signed))
 }
 
 /// A browser always sends `Origin` on a websocket upgrade; it must name this server, as

@@ -26,12 +26,32 @@ impl Sender {
     }
 }
 
-/// Runs until the client goes away, the link fails, or the server shuts down.
+/// What keeps a live session's sign-in current: the store, and the session's digest.
+pub struct Signed {
+    pub store: Arc<dyn crate::store::Store>,
+    pub token_hash: String,
+}
+
+impl Signed {
+    /// Whether the sign-in still holds: not signed out, expired or revoked.
+    async fn holds(&self) -> bool {
+        matches!(
+            self.store
+                .session(&self.token_hash, chrono::Utc::now())
+                .await,
+            Ok(Some(_))
+        )
+    }
+}
+
+/// Runs until the client goes away, the link fails, the server shuts down, or the session
+/// that opened it ends (checked at every heartbeat, so revoking a screen stops its stream).
 pub async fn run(
     socket: WebSocket,
     hub: Arc<Hub>,
     resume: Option<ResumeFrom>,
     heartbeat: Duration,
+    signed: Signed,
 ) {
     let (sink, mut incoming) = socket.split();
     let mut out = Sender { sink };
@@ -56,6 +76,7 @@ pub async fn run(
     }
     let mut beat = tokio::time::interval_at(tokio::time::Instant::now() + heartbeat, heartbeat);
     let mut shutting_down = false;
+    let mut recheck = false;
     loop {
         let text: Utf8Bytes = tokio::select! {
             frame = rx.recv() => match frame {
@@ -74,7 +95,10 @@ pub async fn run(
                 }
                 Err(RecvError::Closed) => break,
             },
-            _ = beat.tick() => hub.heartbeat(last_seq, heartbeat),
+            _ = beat.tick() => {
+                recheck = true;
+                hub.heartbeat(last_seq, heartbeat)
+            }
             msg = incoming.next() => match msg {
                 Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
                 Some(Ok(_)) => continue,
@@ -84,6 +108,11 @@ pub async fn run(
                 break;
             }
         };
+        // At every heartbeat, before sending it, the sign-in must still hold.
+        if std::mem::take(&mut recheck) && !signed.holds().await {
+            tracing::info!("live session's sign-in ended; closing");
+            break;
+        }
         if !out.send(text).await {
             break;
         }
