@@ -214,3 +214,118 @@ async fn aggregate_exports_show_small_counts_as_under_five_and_are_audited() {
         .any(|e| e.action == "export_delays" && e.actor == "system_leader"));
     app.stop().await;
 }
+
+/// One HTTP/1.1 request over TLS to `addr`, trusting `cert` for `localhost`: the raw answer.
+async fn https(addr: std::net::SocketAddr, cert: &rcgen::Certificate, request: &str) -> String {
+    use std::sync::Arc;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio_rustls::rustls::{self, pki_types::ServerName, RootCertStore};
+    let mut roots = RootCertStore::empty();
+    roots.add(cert.der().clone()).expect("a root");
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("versions")
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let tcp = tokio::net::TcpStream::connect(addr)
+        .await
+        .expect("connects");
+    let name = ServerName::try_from("localhost").expect("a name");
+    let mut tls = connector.connect(name, tcp).await.expect("a TLS handshake");
+    tls.write_all(request.as_bytes()).await.expect("sent");
+    let mut answer = Vec::new();
+    let _ = tls.read_to_end(&mut answer).await;
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[tokio::test]
+async fn levels_serves_https_itself_with_secure_host_cookies_and_hsts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key = rcgen::KeyPair::generate().expect("a key");
+    let cert = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
+        .expect("params")
+        .self_signed(&key)
+        .expect("a certificate");
+    let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert_path, cert.pem()).expect("written");
+    std::fs::write(&key_path, key.serialize_pem()).expect("written");
+
+    // Files that are not there stop the start with a clear error.
+    let mut config = test_config(dir.path());
+    config.server.tls = Some(levels::config::TlsConfig {
+        cert: dir.path().join("missing.pem"),
+        key: key_path.clone(),
+    });
+    let refused = levels::app::Application::build(config)
+        .await
+        .err()
+        .expect("refused");
+    assert!(
+        format!("{refused:#}").contains("cannot read"),
+        "{refused:#}"
+    );
+
+    let mut config = test_config(dir.path());
+    config.server.tls = Some(levels::config::TlsConfig {
+        cert: cert_path,
+        key: key_path,
+    });
+    let app = levels::app::Application::build(config)
+        .await
+        .expect("starts");
+    assert!(app.url().starts_with("https://"), "{}", app.url());
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], app.port()));
+    let store = app.state().store.clone();
+    levels::accounts::create(
+        store.as_ref(),
+        "tls-user",
+        None,
+        Role::SystemLeader,
+        None,
+        Some(PASSWORD),
+    )
+    .await
+    .expect("created");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(app.run_until_stopped(async {
+        let _ = stopped.await;
+    }));
+
+    let health = https(
+        addr,
+        &cert,
+        "GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(health.starts_with("HTTP/1.1 200 OK"), "{health}");
+    assert!(
+        health
+            .to_ascii_lowercase()
+            .contains("strict-transport-security: max-age=31536000"),
+        "{health}"
+    );
+    let body = format!("{{\"name\":\"tls-user\",\"password\":\"{PASSWORD}\"}}");
+    let login = https(
+        addr,
+        &cert,
+        &format!(
+            "POST /api/v1/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+    .await;
+    assert!(login.starts_with("HTTP/1.1 200 OK"), "{login}");
+    let cookie = login
+        .lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("set-cookie:"))
+        .unwrap_or_default();
+    assert!(
+        cookie.contains("__Host-levels_session=") && cookie.contains("; Secure"),
+        "{cookie}"
+    );
+    let _ = stop.send(());
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), task).await;
+}

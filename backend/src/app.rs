@@ -63,7 +63,7 @@ pub fn router(state: AppState) -> Router {
         .fallback_service(dashboard);
     let csp = crate::headers::content_security_policy(static_dir);
     let mut router = router;
-    for layer in crate::headers::layers(&csp) {
+    for layer in crate::headers::layers(&csp, state.config.server.tls.is_some()) {
         router = router.layer(layer);
     }
     router.layer(TraceLayer::new_for_http()).with_state(state)
@@ -81,11 +81,21 @@ pub struct Application {
     listener: TcpListener,
     state: AppState,
     addr: SocketAddr,
+    /// HTTPS, when `server.tls` is configured.
+    tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
 }
 
 impl Application {
     /// Opens the store, loads reference data, rebuilds the live state and binds the port.
-    pub async fn build(config: Config) -> anyhow::Result<Application> {
+    pub async fn build(mut config: Config) -> anyhow::Result<Application> {
+        // Certificates are checked at start-up; served over TLS, cookies are Secure.
+        let tls = match &config.server.tls {
+            Some(t) => Some(crate::tls::server_config(t).context("setting up TLS")?),
+            None => None,
+        };
+        if tls.is_some() {
+            config.sessions.secure_cookies = true;
+        }
         // Demo accounts and the demo producer token are for a server on this machine only:
         // one that others can reach refuses to start with them.
         let reachable = !config.server.bind.ip().is_loopback();
@@ -197,6 +207,7 @@ impl Application {
             listener,
             state,
             addr,
+            tls,
         })
     }
 
@@ -206,7 +217,8 @@ impl Application {
 
     /// The address to open in a browser.
     pub fn url(&self) -> String {
-        format!("http://{}/", loopback(self.addr))
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}/", loopback(self.addr))
     }
 
     pub fn state(&self) -> &AppState {
@@ -218,19 +230,29 @@ impl Application {
         self,
         signal: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
+        use axum::serve::ListenerExt;
         let hub = self.state.hub.clone();
         let app = router(self.state);
-        // Each request knows its client's address, for the audit log.
-        axum::serve(
-            self.listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
+        let stopping = async move {
             signal.await;
             tracing::info!("shutting down: closing live sessions");
             hub.close();
-        })
-        .await?;
+        };
+        // Each request knows its client's address, for the audit log.
+        let service = app.into_make_service_with_connect_info::<SocketAddr>();
+        match self.tls {
+            None => {
+                axum::serve(self.listener, service)
+                    .with_graceful_shutdown(stopping)
+                    .await?
+            }
+            Some(config) => {
+                let listener = crate::tls::TlsListener::new(self.listener, config)?;
+                axum::serve(listener.tap_io(|_| {}), service)
+                    .with_graceful_shutdown(stopping)
+                    .await?
+            }
+        }
         Ok(())
     }
 }

@@ -63,6 +63,17 @@ pub struct ServerConfig {
     /// use. Unset: the connection's own address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trusted_proxy: Option<std::net::IpAddr>,
+    /// Serve HTTPS from these PEM files; unset, plain HTTP (for a TLS-terminating proxy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsConfig>,
+}
+
+/// The server's certificate chain and private key, in PEM files.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    pub cert: PathBuf,
+    pub key: PathBuf,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -177,6 +188,7 @@ impl Default for Config {
                 bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
                 static_dir: PathBuf::from("dist"),
                 trusted_proxy: None,
+                tls: None,
             },
             database: DatabaseConfig {
                 url: "sqlite://var/levels.db".into(),

@@ -50,7 +50,7 @@ pub fn content_security_policy(static_dir: &Path) -> String {
 }
 
 /// The layers that set every security header.
-pub fn layers(csp: &str) -> Vec<SetResponseHeaderLayer<HeaderValue>> {
+pub fn layers(csp: &str, https: bool) -> Vec<SetResponseHeaderLayer<HeaderValue>> {
     let fixed = |name: HeaderName, value: &'static str| {
         SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value))
     };
@@ -67,6 +67,10 @@ pub fn layers(csp: &str) -> Vec<SetResponseHeaderLayer<HeaderValue>> {
             "camera=(), microphone=(), geolocation=()",
         ),
     ];
+    if https {
+        // Browsers that have seen Levels over HTTPS never try it over plain HTTP again.
+        layers.push(fixed(header::STRICT_TRANSPORT_SECURITY, "max-age=31536000"));
+    }
     if let Ok(value) = HeaderValue::from_str(csp) {
         layers.push(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,

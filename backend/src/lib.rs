@@ -14,6 +14,7 @@
 //! - [`sim`]: the Somerset simulator, a producer that posts through the same HTTP path.
 //! - [`reference`]: sites and map areas loaded from configured files.
 //! - [`accounts`]: people's accounts, passwords (Argon2id), sessions and sign-in.
+//! - [`tls`]: optional HTTPS with rustls.
 //! - [`headers`]: security headers, with a Content-Security-Policy for the dashboard.
 //! - [`exports`]: aggregate exports for planning, small numbers suppressed.
 //! - [`audit`]: the append-only audit log and its admin-only API.
@@ -40,3 +41,4 @@ pub mod sim;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod tls;
