@@ -336,6 +336,15 @@ async fn the_system_view_explains_a_level_as_the_api_does_and_kiosk_mode_rotates
     assert_eq!(shown, expected);
     let score = Browser::text(&browser.client, "table.explanation tfoot td.num").await;
     assert_eq!(score.as_deref(), Some("2.78"));
+    // A system leader's navigation has no patient list (only coordinators see it), and the
+    // list itself tells them why.
+    let nav = Browser::text(&browser.client, "nav.views")
+        .await
+        .unwrap_or_default();
+    assert!(
+        nav.contains("System") && !nav.contains("Discharge"),
+        "{nav}"
+    );
     let heading = Browser::text(&browser.client, ".explain-head")
         .await
         .unwrap_or_default();
