@@ -9,32 +9,12 @@ use serde_json::{json, Value};
 const PASSWORD: &str = "correct horse battery";
 
 async fn login(app: &TestApp, name: &str, password: &str) -> (u16, Value, Option<String>) {
-    let res = app
-        .http
-        .post(app.url("/api/v1/login"))
-        .json(&json!({"name": name, "password": password}))
-        .send()
-        .await
-        .expect("the server answers");
-    let status = res.status().as_u16();
-    let cookie = res
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    (status, res.json().await.unwrap_or(Value::Null), cookie)
+    app.login(name, password).await
 }
 
 /// Signs `name` in: the cookie pair to send and the session's CSRF token.
 async fn session(app: &TestApp, name: &str) -> (String, String) {
-    let (_, me, cookie) = login(app, name, PASSWORD).await;
-    let pair = cookie
-        .expect("cookie")
-        .split(';')
-        .next()
-        .expect("pair")
-        .to_owned();
-    (pair, me["csrf"].as_str().unwrap_or_default().to_owned())
+    app.sign_in(name, PASSWORD).await.expect("signed in")
 }
 
 async fn me(app: &TestApp, cookie: Option<&str>) -> (u16, Value) {
@@ -313,15 +293,7 @@ async fn five_failed_sign_ins_lock_the_account_even_against_the_right_password()
         200,
         "other accounts are not locked"
     );
-    let entries = app
-        .store
-        .audit_log(
-            chrono::Utc::now() - chrono::Duration::hours(1),
-            chrono::Utc::now(),
-            100,
-        )
-        .await
-        .expect("audit");
+    let entries = app.recent_audit().await;
     assert!(entries
         .iter()
         .any(|e| e.action == "login_refused" && e.actor == "sam"));

@@ -889,32 +889,9 @@ async fn a_site_manager_declares_a_level_and_ticks_an_action_from_the_browser() 
             c.find(Locator::Css("form.login-form")).await.ok()
         })
         .await;
-    let wrong = browser
-        .client
-        .find(Locator::Css("form.login-form"))
-        .await
-        .expect("form");
-    wrong
-        .find(Locator::Css("input[name=name]"))
-        .await
-        .expect("name")
-        .send_keys("site_manager")
-        .await
-        .expect("typed");
-    wrong
-        .find(Locator::Css("input[name=password]"))
-        .await
-        .expect("password")
-        .send_keys("not the password")
-        .await
-        .expect("typed");
-    wrong
-        .find(Locator::Css("button[type=submit]"))
-        .await
-        .expect("button")
-        .click()
-        .await
-        .expect("click");
+    browser
+        .submit_sign_in("site_manager", "not the password")
+        .await;
     let refusal = browser
         .wait_until(5, "the refusal", |c| async move {
             Browser::text(&c, "form.login-form .error").await

@@ -200,15 +200,7 @@ async fn aggregate_exports_show_small_counts_as_under_five_and_are_audited() {
         "one patient is not shown as one: {text}"
     );
     assert!(!text.contains(",1\n"), "{text}");
-    let log = app
-        .store
-        .audit_log(
-            chrono::Utc::now() - chrono::Duration::hours(1),
-            chrono::Utc::now(),
-            100,
-        )
-        .await
-        .expect("audit");
+    let log = app.recent_audit().await;
     assert!(log
         .iter()
         .any(|e| e.action == "export_delays" && e.actor == "system_leader"));

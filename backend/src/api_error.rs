@@ -35,8 +35,31 @@ impl ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
+        if let StoreError::Duplicate(_) = e {
+            return ApiError::new(StatusCode::CONFLICT, e.to_string());
+        }
         tracing::error!(error = %e, "store error answering a request");
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+    }
+}
+
+/// A refused account change: the store's answer, or a 422 saying what to fix.
+impl From<crate::accounts::AccountError> for ApiError {
+    fn from(e: crate::accounts::AccountError) -> ApiError {
+        match e {
+            crate::accounts::AccountError::Store(e) => e.into(),
+            other => ApiError::unprocessable(other.to_string()),
+        }
+    }
+}
+
+/// A refused producer token: the store's answer, or a 422 saying what to fix.
+impl From<crate::accounts::tokens::TokenError> for ApiError {
+    fn from(e: crate::accounts::tokens::TokenError) -> ApiError {
+        match e {
+            crate::accounts::tokens::TokenError::Store(e) => e.into(),
+            other => ApiError::unprocessable(other.to_string()),
+        }
     }
 }
 

@@ -9,7 +9,7 @@ use crate::app::AppState;
 use crate::store::{AuditEntry, Store, StoreError};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -69,12 +69,7 @@ async fn log(
     session: Session,
     query: Result<Query<AuditQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    if !session.user.role.administers() {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "only an administrator may read the audit log",
-        ));
-    }
+    session.require(session.user.role.administers(), "read the audit log")?;
     let Query(q) = query?;
     let to = q.to.map_or_else(Utc::now, |t| t.to_utc());
     let from = q.from.map_or(to - Duration::days(7), |t| t.to_utc());

@@ -132,6 +132,14 @@ async fn audited(
         .context("writing the audit log")
 }
 
+/// The store the configuration names, for a command that changes it.
+async fn open_store(
+    config: Option<PathBuf>,
+) -> anyhow::Result<std::sync::Arc<dyn levels::store::Store>> {
+    let config = load(config)?;
+    Ok(levels::store::connect(&config.database.url).await?)
+}
+
 fn read_password() -> anyhow::Result<String> {
     if let Ok(p) = std::env::var("NEW_ACCOUNT_PASSWORD") {
         return Ok(p);
@@ -160,8 +168,7 @@ async fn main() -> anyhow::Result<()> {
 async fn display(command: DisplayCommand) -> anyhow::Result<()> {
     match command {
         DisplayCommand::Add { name, url, config } => {
-            let config = load(config)?;
-            let store = levels::store::connect(&config.database.url).await?;
+            let store = open_store(config).await?;
             let token = levels::accounts::displays::enrolment(store.as_ref(), &name)
                 .await
                 .with_context(|| format!("enrolling the screen {name}"))?;
@@ -177,8 +184,7 @@ async fn display(command: DisplayCommand) -> anyhow::Result<()> {
             eprintln!("Open the link above once on the screen {name}, within 7 days.");
         }
         DisplayCommand::Revoke { name, config } => {
-            let config = load(config)?;
-            let store = levels::store::connect(&config.database.url).await?;
+            let store = open_store(config).await?;
             let is_display = store
                 .user_by_name(&name)
                 .await?
@@ -242,8 +248,7 @@ async fn token(command: TokenCommand) -> anyhow::Result<()> {
             );
         }
         TokenCommand::List { config } => {
-            let config = load(config)?;
-            let store = levels::store::connect(&config.database.url).await?;
+            let store = open_store(config).await?;
             for t in store.producer_tokens().await? {
                 let feeds: Vec<String> = t.feeds.iter().map(ToString::to_string).collect();
                 println!(
@@ -257,8 +262,7 @@ async fn token(command: TokenCommand) -> anyhow::Result<()> {
             }
         }
         TokenCommand::Revoke { name, config } => {
-            let config = load(config)?;
-            let store = levels::store::connect(&config.database.url).await?;
+            let store = open_store(config).await?;
             if store
                 .revoke_producer_token(&name, chrono::Utc::now())
                 .await?
@@ -311,8 +315,7 @@ async fn user(command: UserCommand) -> anyhow::Result<()> {
             display_name,
             config,
         } => {
-            let config = load(config)?;
-            let store = levels::store::connect(&config.database.url).await?;
+            let store = open_store(config).await?;
             let password = read_password()?;
             levels::accounts::create(
                 store.as_ref(),
@@ -335,8 +338,7 @@ async fn user(command: UserCommand) -> anyhow::Result<()> {
             println!("Created {name} ({}).", role.label());
         }
         UserCommand::List { config } => {
-            let config = load(config)?;
-            let store = levels::store::connect(&config.database.url).await?;
+            let store = open_store(config).await?;
             for u in store.users().await? {
                 println!(
                     "{}\t{}\t{}\t{}{}",

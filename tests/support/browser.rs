@@ -28,33 +28,34 @@ impl Browser {
             .goto(&format!("{base}/"))
             .await
             .expect("the page loads");
+        self.submit_sign_in(name, password).await;
+        self.wait_until(20, "the signed-in dashboard", |c| async move {
+            c.find(Locator::Css("header.top-bar .account")).await.ok()
+        })
+        .await;
+    }
+
+    /// Fills in and submits the sign-in form on the page.
+    pub async fn submit_sign_in(&self, name: &str, password: &str) {
         let form = self
             .wait_until(20, "the sign-in form", |c| async move {
                 c.find(Locator::Css("form.login-form")).await.ok()
             })
             .await;
-        form.find(Locator::Css("input[name=name]"))
-            .await
-            .expect("name")
-            .send_keys(name)
-            .await
-            .expect("typed");
-        form.find(Locator::Css("input[name=password]"))
-            .await
-            .expect("password")
-            .send_keys(password)
-            .await
-            .expect("typed");
+        for (field, text) in [("name", name), ("password", password)] {
+            form.find(Locator::Css(&format!("input[name={field}]")))
+                .await
+                .expect("the field")
+                .send_keys(text)
+                .await
+                .expect("typed");
+        }
         form.find(Locator::Css("button[type=submit]"))
             .await
             .expect("button")
             .click()
             .await
             .expect("click");
-        self.wait_until(20, "the signed-in dashboard", |c| async move {
-            c.find(Locator::Css("header.top-bar .account")).await.ok()
-        })
-        .await;
     }
 
     pub async fn start() -> Browser {

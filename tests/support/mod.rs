@@ -198,6 +198,16 @@ impl TestApp {
 
     /// Signs in: the session's cookie pair and CSRF token, or the refusal's status.
     pub async fn sign_in(&self, name: &str, password: &str) -> Result<(String, String), u16> {
+        let (status, body, cookie) = self.login(name, password).await;
+        let pair = cookie.as_deref().and_then(|c| c.split(';').next());
+        match (status, pair, body["csrf"].as_str()) {
+            (200, Some(pair), Some(csrf)) => Ok((pair.to_owned(), csrf.to_owned())),
+            _ => Err(status),
+        }
+    }
+
+    /// `POST /api/v1/login`: the status, the JSON answer and the whole `Set-Cookie`.
+    pub async fn login(&self, name: &str, password: &str) -> (u16, Value, Option<String>) {
         let res = self
             .http
             .post(self.url("/api/v1/login"))
@@ -210,13 +220,17 @@ impl TestApp {
             .headers()
             .get("set-cookie")
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
             .map(str::to_owned);
-        let body: Value = res.json().await.unwrap_or(Value::Null);
-        match (status, cookie, body["csrf"].as_str()) {
-            (200, Some(cookie), Some(csrf)) => Ok((cookie, csrf.to_owned())),
-            _ => Err(status),
-        }
+        (status, res.json().await.unwrap_or(Value::Null), cookie)
+    }
+
+    /// The audit log of the last hour, newest first.
+    pub async fn recent_audit(&self) -> Vec<levels::store::AuditEntry> {
+        let now = chrono::Utc::now();
+        self.store
+            .audit_log(now - chrono::Duration::hours(1), now, 1000)
+            .await
+            .expect("the audit log")
     }
 
     /// The cookie pair of the test account with `role`.

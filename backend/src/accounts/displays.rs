@@ -140,14 +140,6 @@ async fn enrol_screen(
         .into_response())
 }
 
-fn admin(session: &Session, headers: &HeaderMap) -> Result<(), ApiError> {
-    session.require(
-        session.user.role.administers(),
-        "manage control-room screens",
-    )?;
-    session.check_csrf(headers)
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct NewDisplay {
@@ -160,19 +152,13 @@ async fn create_route(
     headers: HeaderMap,
     body: Result<Json<NewDisplay>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    admin(&session, &headers)?;
+    session.require(
+        session.user.role.administers(),
+        "manage control-room screens",
+    )?;
+    session.check_csrf(&headers)?;
     let Json(req) = body?;
-    let token = match enrolment(app.store.as_ref(), &req.name).await {
-        Ok(t) => t,
-        Err(AccountError::Store(StoreError::Duplicate(what))) => {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                format!("{what} already exists"),
-            ))
-        }
-        Err(AccountError::Store(e)) => return Err(e.into()),
-        Err(e) => return Err(ApiError::unprocessable(e.to_string())),
-    };
+    let token = enrolment(app.store.as_ref(), &req.name).await?;
     crate::audit::record(
         app.store.as_ref(),
         &session.user.name,
@@ -193,7 +179,11 @@ async fn revoke_route(
     headers: HeaderMap,
     Path(name): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    admin(&session, &headers)?;
+    session.require(
+        session.user.role.administers(),
+        "manage control-room screens",
+    )?;
+    session.check_csrf(&headers)?;
     let is_display = app
         .store
         .user_by_name(&name)

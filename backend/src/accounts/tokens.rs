@@ -80,30 +80,11 @@ pub async fn create(
     Ok(token)
 }
 
-/// An administrator's session, with its CSRF token checked for a change.
-fn admin(session: &Session, headers: Option<&HeaderMap>) -> Result<(), ApiError> {
-    if !session.user.role.administers() {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "only an administrator may manage tokens",
-        ));
-    }
-    if let Some(headers) = headers {
-        if headers.get("x-csrf-token").and_then(|v| v.to_str().ok()) != Some(&session.csrf) {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "the X-CSRF-Token header is missing or wrong",
-            ));
-        }
-    }
-    Ok(())
-}
-
 async fn list(
     State(app): State<AppState>,
     session: Session,
 ) -> Result<Json<Vec<ProducerRow>>, ApiError> {
-    admin(&session, None)?;
+    session.require(session.user.role.administers(), "manage producer tokens")?;
     Ok(Json(app.store.producer_tokens().await?))
 }
 
@@ -121,27 +102,17 @@ async fn create_route(
     headers: HeaderMap,
     body: Result<Json<NewToken>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    admin(&session, Some(&headers))?;
+    session.require(session.user.role.administers(), "manage producer tokens")?;
+    session.check_csrf(&headers)?;
     let Json(req) = body?;
-    let token = match create(
+    let token = create(
         app.store.as_ref(),
         &app.reference,
         &req.name,
         req.feeds.clone(),
         req.sites.clone(),
     )
-    .await
-    {
-        Ok(t) => t,
-        Err(TokenError::Store(StoreError::Duplicate(what))) => {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                format!("{what} already exists"),
-            ))
-        }
-        Err(TokenError::Store(e)) => return Err(e.into()),
-        Err(e) => return Err(ApiError::unprocessable(e.to_string())),
-    };
+    .await?;
     crate::audit::record(
         app.store.as_ref(),
         &session.user.name,
@@ -162,7 +133,8 @@ async fn revoke_route(
     headers: HeaderMap,
     Path(name): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    admin(&session, Some(&headers))?;
+    session.require(session.user.role.administers(), "manage producer tokens")?;
+    session.check_csrf(&headers)?;
     if !app.store.revoke_producer_token(&name, Utc::now()).await? {
         return Err(ApiError::not_found(format!(
             "no live token for the producer {name}"

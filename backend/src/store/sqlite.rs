@@ -605,13 +605,8 @@ impl AccountStore for SqliteStore {
         .bind(p.created_at.timestamp_millis())
         .execute(&self.pool)
         .await;
-        match done {
-            Ok(_) => Ok(()),
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                Err(StoreError::Duplicate(format!("the producer {}", p.name)))
-            }
-            Err(e) => Err(e.into()),
-        }
+        done.map_err(|e| unique(e, || format!("the producer {}", p.name)))?;
+        Ok(())
     }
 
     async fn producer_by_token_hash(
@@ -713,13 +708,9 @@ impl AccountStore for SqliteStore {
         .bind(at.timestamp_millis())
         .execute(&self.pool)
         .await;
-        match done {
-            Ok(done) => Ok(done.last_insert_rowid()),
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                Err(StoreError::Duplicate(format!("the account {}", user.name)))
-            }
-            Err(e) => Err(e.into()),
-        }
+        Ok(done
+            .map_err(|e| unique(e, || format!("the account {}", user.name)))?
+            .last_insert_rowid())
     }
 
     async fn user_by_name(&self, name: &str) -> Result<Option<UserRow>, StoreError> {
@@ -833,6 +824,14 @@ impl SqliteStore {
             alerts.push(alert);
         }
         Ok(alerts)
+    }
+}
+
+/// A unique-key violation as `Duplicate(what)`; any other error as it is.
+fn unique(e: sqlx::Error, what: impl FnOnce() -> String) -> StoreError {
+    match e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Duplicate(what()),
+        e => e.into(),
     }
 }
 
