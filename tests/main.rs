@@ -12,5 +12,6 @@ mod feeds;
 mod history;
 mod ingest;
 mod live;
+mod operations;
 mod restart;
 mod security;

@@ -9,6 +9,7 @@ use crate::store::Store;
 use crate::{discharge, escalation, feeds, history, live, reference, sim, state};
 use anyhow::Context;
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use levels_shared::feed::Feed;
@@ -16,8 +17,10 @@ use levels_shared::reference::ReferenceData;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
 use tower_http::services::{ServeDir, ServeFile};
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 /// Everything a request handler may need: a cheap `Clone` of shared handles.
@@ -35,6 +38,7 @@ pub struct AppState {
     /// Conveyances and patients kept to derive measures. Its lock is held from commit to
     /// publish, so live `seq` follows commit order.
     pub projection: Arc<tokio::sync::Mutex<Projection>>,
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// Every route of the server.
@@ -56,11 +60,18 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::audit::router())
         .merge(crate::exports::router())
         .route("/api/v1/reference", get(reference_data))
-        .route("/healthz", get(|| async { "ok" }))
         .layer(axum::extract::DefaultBodyLimit::max(
             state.config.ingest.max_body_bytes,
         ))
-        .fallback_service(dashboard);
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(state.config.server.request_timeout_seconds.max(1)),
+        ))
+        .fallback_service(dashboard)
+        // Probes and metrics answer whatever else is slow.
+        .route("/healthz", get(crate::health::healthz))
+        .route("/readyz", get(crate::health::readyz))
+        .route("/metrics", get(crate::metrics::metrics));
     let csp = crate::headers::content_security_policy(static_dir);
     let mut router = router;
     for layer in crate::headers::layers(&csp, state.config.server.tls.is_some()) {
@@ -190,6 +201,7 @@ impl Application {
             )),
             producers: Arc::new(producers),
             projection: Arc::new(tokio::sync::Mutex::new(projection)),
+            metrics: Arc::default(),
         };
         tokio::spawn(refresh_measures(state.clone()));
         tokio::spawn(history::run(state.clone()));

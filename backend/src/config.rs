@@ -66,6 +66,9 @@ pub struct ServerConfig {
     /// Serve HTTPS from these PEM files; unset, plain HTTP (for a TLS-terminating proxy).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls: Option<TlsConfig>,
+    /// A request (reading its body included) not answered within this many seconds gets
+    /// 408, so a client that stalls cannot hold a handler forever.
+    pub request_timeout_seconds: u64,
 }
 
 /// The server's certificate chain and private key, in PEM files.
@@ -126,6 +129,14 @@ pub struct LiveConfig {
     pub session_queue: usize,
     /// Seconds between recomputations of time-dependent measures (waits, hours lost).
     pub measures_refresh_seconds: u64,
+    /// A client that has sent nothing, not even the pong to a heartbeat's ping, for this
+    /// many seconds is taken as dead and its connection closed.
+    pub dead_after_seconds: u64,
+    /// Largest message a client may send; the dashboard sends none, so this is small.
+    pub max_client_message_bytes: usize,
+    /// Per-connection read buffer. Small, because clients send next to nothing and every
+    /// byte is multiplied by the number of screens (tungstenite's default is 128 KiB).
+    pub read_buffer_bytes: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -165,6 +176,15 @@ pub struct HistoryConfig {
 pub struct LogConfig {
     /// A `tracing` filter, e.g. `info` or `levels=debug,info`; `RUST_LOG` overrides it.
     pub level: String,
+    /// `text` for people, `json` (one object per line) for a log collector.
+    pub format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -189,6 +209,7 @@ impl Default for Config {
                 static_dir: PathBuf::from("dist"),
                 trusted_proxy: None,
                 tls: None,
+                request_timeout_seconds: 30,
             },
             database: DatabaseConfig {
                 url: "sqlite://var/levels.db".into(),
@@ -217,6 +238,9 @@ impl Default for Config {
                 replay_deltas: 4096,
                 session_queue: 1024,
                 measures_refresh_seconds: 60,
+                dead_after_seconds: 45,
+                max_client_message_bytes: 64 * 1024,
+                read_buffer_bytes: 4 * 1024,
             },
             simulator: SimulatorConfig {
                 enabled: false,
@@ -242,6 +266,7 @@ impl Default for Config {
             },
             log: LogConfig {
                 level: "info".into(),
+                format: LogFormat::Text,
             },
             producers: Vec::new(),
         }

@@ -18,6 +18,7 @@
 //! - [`headers`]: security headers, with a Content-Security-Policy for the dashboard.
 //! - [`exports`]: aggregate exports for planning, small numbers suppressed.
 //! - [`audit`]: the append-only audit log and its admin-only API.
+//! - [`health`], [`metrics`]: `/healthz`, `/readyz` and `/metrics` for operations.
 //! - [`app`]: wires it all into one server; [`config`], [`telemetry`] and [`api_error`]
 //!   support it.
 //!
@@ -34,8 +35,10 @@ pub mod escalation;
 pub mod exports;
 pub mod feeds;
 pub mod headers;
+pub mod health;
 pub mod history;
 pub mod live;
+pub mod metrics;
 pub mod reference;
 pub mod sim;
 pub mod state;

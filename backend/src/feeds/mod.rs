@@ -36,7 +36,23 @@ use levels_shared::reference::ReferenceData;
 use serde::{Deserialize, Serialize};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/feeds/{feed}", post(ingest))
+    Router::new().route("/api/v1/feeds/{feed}", post(counted))
+}
+
+/// `ingest`, with every refusal counted for `/metrics` by feed and status.
+async fn counted(
+    state: State<AppState>,
+    feed: Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let (app, name) = (state.0.clone(), feed.0.clone());
+    let response = ingest(state, feed, headers, body).await.into_response();
+    if !response.status().is_success() {
+        app.metrics.refused(&name, response.status());
+    }
+    response
 }
 
 /// The answer to an accepted batch.
@@ -247,6 +263,7 @@ async fn ingest(
             ..
         } => {
             tracing::info!(accepted, duplicates, seq, "batch accepted");
+            app.metrics.accepted(feed, accepted, duplicates);
             Ok(Json(IngestReply {
                 accepted,
                 duplicates,

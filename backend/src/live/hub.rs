@@ -13,6 +13,8 @@ use tokio::sync::{broadcast, watch};
 pub struct Frame {
     pub seq: u64,
     pub json: Utf8Bytes,
+    /// When it was published, for the fan-out latency metric.
+    pub published: std::time::Instant,
 }
 
 /// How a new session starts.
@@ -89,6 +91,7 @@ impl Hub {
         let frame = Frame {
             seq: inner.seq,
             json: encode(&msg),
+            published: std::time::Instant::now(),
         };
         if inner.replay.len() == self.replay_limit {
             inner.replay.pop_front();
@@ -162,6 +165,7 @@ impl Hub {
 fn snapshot(inner: &Inner) -> Frame {
     Frame {
         seq: inner.seq,
+        published: std::time::Instant::now(),
         json: encode(&ServerMsg::Snapshot {
             epoch: inner.epoch.clone(),
             seq: inner.seq,

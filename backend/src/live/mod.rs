@@ -57,13 +57,24 @@ async fn live(
         } => Some(ResumeFrom { epoch, seq }),
         _ => None,
     };
-    let hub = app.hub.clone();
-    let heartbeat = Duration::from_secs(app.config.live.heartbeat_seconds.max(1));
-    let signed = session::Signed {
-        store: app.store.clone(),
-        token_hash: session.token_hash,
+    let live = &app.config.live;
+    let link = session::Link {
+        hub: app.hub.clone(),
+        metrics: app.metrics.clone(),
+        resume,
+        heartbeat: Duration::from_secs(live.heartbeat_seconds.max(1)),
+        dead_after: Duration::from_secs(live.dead_after_seconds.max(1)),
+        signed: session::Signed {
+            store: app.store.clone(),
+            token_hash: session.token_hash,
+        },
     };
-    ws.on_upgrade(move |socket| session::run(socket, hub, resume, heartbeat, signed))
+    // Small buffers: thousands of screens each hold one, and clients send next to nothing.
+    ws.read_buffer_size(live.read_buffer_bytes)
+        .write_buffer_size(0)
+        .max_message_size(live.max_client_message_bytes)
+        .max_frame_size(live.max_client_message_bytes)
+        .on_upgrade(move |socket| session::run(socket, link))
 }
 
 /// A browser always sends `Origin` on a websocket upgrade; it must name this server, as

@@ -1,6 +1,7 @@
 //! One browser's websocket session: snapshot or replay first, then deltas and heartbeats.
 
-use super::hub::{Hub, Start};
+use super::hub::{Frame, Hub, Start};
+use crate::metrics::Metrics;
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
@@ -8,6 +9,7 @@ use levels_shared::live::ResumeFrom;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
+use tokio::time::Instant;
 
 /// A client that has not taken a message within this long is treated as gone.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
@@ -17,12 +19,16 @@ struct Sender {
 }
 
 impl Sender {
-    /// Sends one text frame; `false` when the client is gone or has stopped reading.
-    async fn send(&mut self, text: Utf8Bytes) -> bool {
+    /// Sends one message; `false` when the client is gone or has stopped reading.
+    async fn send(&mut self, message: Message) -> bool {
         matches!(
-            tokio::time::timeout(SEND_TIMEOUT, self.sink.send(Message::Text(text))).await,
+            tokio::time::timeout(SEND_TIMEOUT, self.sink.send(message)).await,
             Ok(Ok(()))
         )
+    }
+
+    async fn text(&mut self, text: Utf8Bytes) -> bool {
+        self.send(Message::Text(text)).await
     }
 }
 
@@ -44,15 +50,46 @@ impl Signed {
     }
 }
 
-/// Runs until the client goes away, the link fails, the server shuts down, or the session
-/// that opened it ends (checked at every heartbeat, so revoking a screen stops its stream).
-pub async fn run(
-    socket: WebSocket,
-    hub: Arc<Hub>,
-    resume: Option<ResumeFrom>,
-    heartbeat: Duration,
-    signed: Signed,
-) {
+/// Everything a session needs besides its socket.
+pub struct Link {
+    pub hub: Arc<Hub>,
+    pub metrics: Arc<Metrics>,
+    pub resume: Option<ResumeFrom>,
+    pub heartbeat: Duration,
+    /// Silence from the client for this long means it is gone.
+    pub dead_after: Duration,
+    pub signed: Signed,
+}
+
+/// Counts the session as open for `/metrics` while it lives.
+struct Open(Arc<Metrics>);
+
+impl Open {
+    fn new(metrics: Arc<Metrics>) -> Open {
+        metrics.live_sessions.inc();
+        Open(metrics)
+    }
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.0.live_sessions.dec();
+    }
+}
+
+/// Runs until the client goes away or stops answering, the link fails, the server shuts
+/// down, or the session that opened it ends (checked at every heartbeat, so revoking a
+/// screen stops its stream).
+pub async fn run(socket: WebSocket, link: Link) {
+    let Link {
+        hub,
+        metrics,
+        resume,
+        heartbeat,
+        dead_after,
+        signed,
+    } = link;
+    let _open = Open::new(metrics.clone());
     let (sink, mut incoming) = socket.split();
     let mut out = Sender { sink };
     // Subscribe to shutdown first, so a close signalled while the snapshot is sent is not missed.
@@ -60,64 +97,89 @@ pub async fn run(
     let (start, mut rx) = hub.subscribe(resume.as_ref());
     let mut last_seq = resume.as_ref().map_or(0, |r| r.seq);
     let frames = match start {
-        Start::Snapshot(frame) => vec![frame],
-        Start::Replay(frames) => frames,
+        Start::Snapshot(frame) => {
+            metrics.session_started(false);
+            vec![frame]
+        }
+        Start::Replay(frames) => {
+            metrics.session_started(true);
+            frames
+        }
     };
     for frame in frames {
         last_seq = frame.seq;
-        if !out.send(frame.json).await {
+        if !out.text(frame.json).await {
             return;
         }
     }
     // An immediate heartbeat tells the client it is live (even when nothing was missed)
     // and how often to expect the next ones.
-    if !out.send(hub.heartbeat(last_seq, heartbeat)).await {
+    if !out.text(hub.heartbeat(last_seq, heartbeat)).await {
         return;
     }
-    let mut beat = tokio::time::interval_at(tokio::time::Instant::now() + heartbeat, heartbeat);
+    let mut beat = tokio::time::interval_at(Instant::now() + heartbeat, heartbeat);
+    // Browsers answer a ping with a pong by themselves, so a live page is never silent for
+    // long; a client whose machine or network vanished without closing is.
+    let mut heard = Instant::now();
     let mut shutting_down = false;
-    let mut recheck = false;
     loop {
-        let text: Utf8Bytes = tokio::select! {
+        // A ping stands for the heartbeat: checks, then a ping and a heartbeat message.
+        let (mut message, delivered): (Message, Option<Frame>) = tokio::select! {
             frame = rx.recv() => match frame {
                 Ok(frame) if frame.seq <= last_seq => continue,
                 Ok(frame) => {
                     last_seq = frame.seq;
-                    frame.json
+                    (Message::Text(frame.json.clone()), Some(frame))
                 }
                 Err(RecvError::Lagged(missed)) => {
                     // Too slow to keep up: skip forward to the present rather than queue.
                     tracing::info!(missed, "live session fell behind; sending a fresh snapshot");
+                    metrics.live_skips.inc();
                     let (snapshot, fresh) = hub.resync();
                     rx = fresh;
                     last_seq = snapshot.seq;
-                    snapshot.json
+                    (Message::Text(snapshot.json), None)
                 }
                 Err(RecvError::Closed) => break,
             },
-            _ = beat.tick() => {
-                recheck = true;
-                hub.heartbeat(last_seq, heartbeat)
-            }
+            _ = beat.tick() => (Message::Ping(Default::default()), None),
             msg = incoming.next() => match msg {
                 Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
-                Some(Ok(_)) => continue,
+                // Pongs, and anything else a client says, show it is still there.
+                Some(Ok(_)) => {
+                    heard = Instant::now();
+                    continue;
+                }
             },
             _ = closed.wait_for(|closed| *closed) => {
                 shutting_down = true;
                 break;
             }
         };
-        // At every heartbeat, before sending it, the sign-in must still hold.
-        if std::mem::take(&mut recheck) && !signed.holds().await {
-            tracing::info!("live session's sign-in ended; closing");
+        if matches!(message, Message::Ping(_)) {
+            if heard.elapsed() >= dead_after {
+                tracing::info!(silent_for = ?heard.elapsed(), "live client stopped answering; closing");
+                metrics.live_dead.inc();
+                break;
+            }
+            // Before each heartbeat, the sign-in must still hold.
+            if !signed.holds().await {
+                tracing::info!("live session's sign-in ended; closing");
+                break;
+            }
+            if !out.send(message).await {
+                break;
+            }
+            message = Message::Text(hub.heartbeat(last_seq, heartbeat));
+        }
+        if !out.send(message).await {
             break;
         }
-        if !out.send(text).await {
-            break;
+        if let Some(frame) = delivered {
+            metrics.delivered(frame.published.elapsed());
         }
     }
     if shutting_down {
-        let _ = tokio::time::timeout(SEND_TIMEOUT, out.sink.send(Message::Close(None))).await;
+        let _ = out.send(Message::Close(None)).await;
     }
 }
