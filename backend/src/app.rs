@@ -39,6 +39,8 @@ pub struct AppState {
     /// publish, so live `seq` follows commit order.
     pub projection: Arc<tokio::sync::Mutex<Projection>>,
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// How far the outbox has been published to this process's hub.
+    pub follower: crate::live::follower::Progress,
 }
 
 /// Every route of the server.
@@ -143,6 +145,9 @@ impl Application {
                 .await
                 .context("creating the demo accounts")?;
         }
+        // Everything up to this outbox entry is in the state read next; the follower starts
+        // after it (anything also in that state is applied again, which changes nothing).
+        let outbox = store.outbox_last().await?;
         let rows = store.current_state().await?;
         let shown = store.latest_calculated().await?;
         let policy = Arc::new(
@@ -158,7 +163,7 @@ impl Application {
         let (mut live_state, mut projection) =
             state::project(&rows, chrono::Utc::now(), Some(escalator), shown)?;
         // Levels recalculated from the stored state: recorded if they moved while we were
-        // down; the alerts that raises are kept with the rest.
+        // down; the alerts that raises reach the screens through the outbox.
         escalation::alerts::record(store.as_ref(), &policy, projection.take_level_changes())
             .await?;
         escalation::alerts::restore(store.as_ref(), &mut live_state).await?;
@@ -182,6 +187,7 @@ impl Application {
             });
             token
         });
+        let (progress, follower) = crate::live::follower::start(outbox);
         let hub = Arc::new(Hub::new(
             live_state,
             config.live.replay_deltas,
@@ -202,7 +208,9 @@ impl Application {
             producers: Arc::new(producers),
             projection: Arc::new(tokio::sync::Mutex::new(projection)),
             metrics: Arc::default(),
+            follower,
         };
+        tokio::spawn(crate::live::follower::run(state.clone(), progress));
         tokio::spawn(refresh_measures(state.clone()));
         tokio::spawn(history::run(state.clone()));
         if let Some(token) = sim_token {
@@ -283,7 +291,7 @@ async fn refresh_measures(app: AppState) {
         let mut projection = app.projection.lock().await;
         let changes = projection.refresh(chrono::Utc::now());
         app.hub.publish(changes);
-        escalation::alerts::record_and_publish(&app, projection.take_level_changes()).await;
+        escalation::alerts::record_levels(&app, projection.take_level_changes()).await;
     }
 }
 

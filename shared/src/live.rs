@@ -137,9 +137,14 @@ impl LiveState {
                 self.levels.entry(entity.clone()).or_default().declared = declaration.clone();
             }
             Change::Alert { alert } => {
-                self.alerts.retain(|a| a.id != alert.id);
-                self.alerts.insert(0, alert.clone());
-                self.alerts.truncate(ALERTS_KEPT);
+                // The same alert again (a replica catching up) keeps its place.
+                match self.alerts.iter_mut().find(|a| a.id == alert.id) {
+                    Some(known) => *known = alert.clone(),
+                    None => {
+                        self.alerts.insert(0, alert.clone());
+                        self.alerts.truncate(ALERTS_KEPT);
+                    }
+                }
             }
             Change::Action { alert, index, done } => {
                 let action = self

@@ -21,7 +21,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Duration, FixedOffset, Utc};
 use levels_shared::escalation::{Action, Alert, Declaration, Done, Entity, LevelChange, LevelKind};
-use levels_shared::live::{Change, LiveState, ALERTS_KEPT};
+use levels_shared::live::{LiveState, ALERTS_KEPT};
 use levels_shared::reference::ReferenceData;
 use serde::{Deserialize, Serialize};
 
@@ -73,15 +73,14 @@ fn raise(policy: &Policy, change: &LevelChange, from: Option<u8>) -> Alert {
 }
 
 /// Stores the calculated changes whose level differs from the last one stored (so a
-/// restart, which recalculates every level, records nothing new) and returns the alerts
-/// raised: one for each move from one known level to another. A level becoming or ceasing
+/// restart, which recalculates every level, records nothing new), each with the alert it
+/// raises: one for each move from one known level to another. A level becoming or ceasing
 /// to be calculable is history, not an alert: staleness is shown where the figures are.
 pub async fn record(
     store: &dyn Store,
     policy: &Policy,
     changes: Vec<LevelChange>,
-) -> Result<Vec<Change>, StoreError> {
-    let mut alerts = Vec::new();
+) -> Result<(), StoreError> {
     for change in changes {
         if store.last_level(&change.entity, change.kind).await? == Some(change.level) {
             continue;
@@ -91,28 +90,21 @@ pub async fn record(
             (Some(from), Some(to)) if from != to => Some(raise(policy, &change, Some(from))),
             _ => None,
         };
-        let id = store.record_level(&change, alert.as_ref()).await?;
-        if let (Some(mut alert), Some(id)) = (alert, id) {
-            alert.id = id;
-            alerts.push(Change::Alert { alert });
-        }
+        store.record_level(&change, alert.as_ref()).await?;
     }
-    Ok(alerts)
+    Ok(())
 }
 
-/// Records calculated level changes and publishes the alerts they raise. Called with the
-/// projection lock held, so alerts follow the delta that changed the level. A store error
-/// is logged, not failed: the levels are already published, and the next change is
-/// compared with the last one stored.
-pub async fn record_and_publish(app: &AppState, changes: Vec<LevelChange>) {
-    if changes.is_empty() {
+/// Records calculated level changes; the alerts they raise reach every screen through the
+/// outbox. Only the replica that leads records them (every replica calculates the same
+/// levels). A store error is logged, not failed: the levels are already published, and
+/// the next change is compared with the last one stored.
+pub async fn record_levels(app: &AppState, changes: Vec<LevelChange>) {
+    if changes.is_empty() || !app.store.leads() {
         return;
     }
-    match record(app.store.as_ref(), &app.policy, changes).await {
-        Ok(alerts) => {
-            app.hub.publish(alerts);
-        }
-        Err(e) => tracing::error!(error = %e, "could not record level changes"),
+    if let Err(e) = record(app.store.as_ref(), &app.policy, changes).await {
+        tracing::error!(error = %e, "could not record level changes");
     }
 }
 
@@ -199,8 +191,9 @@ async fn declare(
         Some(_) => required("reason", &req.reason)?,
         None => req.reason.trim().chars().take(MAX_TEXT).collect(),
     };
-    // Held so the declaration's delta is ordered with the projection's.
-    let _projection = app.projection.lock().await;
+    // Held while the level before is read and the declaration recorded, so two at once
+    // cannot both see the same level before.
+    let projection = app.projection.lock().await;
     let (_, _, live) = app.hub.state();
     let current = live.levels.get(&req.entity).cloned().unwrap_or_default();
     let before = current.declared.as_ref().map(|d| d.level);
@@ -235,22 +228,15 @@ async fn declare(
     )
     .await?;
     let id = app.store.record_level(&change, alert.as_ref()).await?;
+    drop(projection);
     let declared = level.map(|level| Declaration {
         level,
         reason,
         actor,
         at,
     });
-    let mut changes = vec![Change::Declared {
-        entity: req.entity.clone(),
-        declaration: declared.clone(),
-    }];
-    if let (Some(mut alert), Some(id)) = (alert, id) {
-        alert.id = id;
-        changes.push(Change::Alert { alert });
-    }
     tracing::info!(entity = %req.entity, ?level, "level declared");
-    let seq = app.hub.publish(changes);
+    let seq = app.follower.caught_up(&app).await;
     Ok(Json(DeclareReply {
         entity: req.entity,
         declared,
@@ -277,7 +263,6 @@ async fn mark(
     session.check_csrf(&headers)?;
     let Json(req) = body?;
     let actor = session.user.name.clone();
-    let _projection = app.projection.lock().await;
     let Some(mut alert) = app.store.alert(id).await? else {
         return Err(ApiError::not_found(format!("no alert {id}")));
     };
@@ -305,11 +290,7 @@ async fn mark(
         .record_action(id, index, req.done, &actor, at)
         .await?;
     action.done = req.done.then_some(Done { actor, at });
-    app.hub.publish(vec![Change::Action {
-        alert: id,
-        index,
-        done: action.done.clone(),
-    }]);
+    app.follower.caught_up(&app).await;
     Ok(Json(alert))
 }
 

@@ -2,7 +2,8 @@
 //!
 //! A request goes: authenticate → parse the body ([`body`]) → validate every record
 //! ([`fields`], then the feed's own module) → check the token's scope → commit the batch
-//! to the store (durable, deduplicated) → publish what changed to the live hub → answer.
+//! to the store (durable, deduplicated, with its outbox entry) → wait until the outbox
+//! follower ([`crate::live::follower`]) has published it to this replica's screens → answer.
 //! Any invalid record refuses the whole batch, so a producer never has half a batch applied.
 
 pub mod auth;
@@ -16,9 +17,8 @@ pub mod fields;
 pub mod handovers;
 
 use crate::app::AppState;
-use crate::escalation::alerts;
 use crate::state::Record;
-use crate::store::{Batch, Commit, NewRecord, StoreError};
+use crate::store::{Batch, Commit, NewRecord};
 use auth::Producer;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -31,7 +31,6 @@ use chrono::{DateTime, FixedOffset, Utc};
 use error::{IngestError, RecordError};
 use fields::Fields;
 use levels_shared::feed::Feed;
-use levels_shared::live::Change;
 use levels_shared::reference::ReferenceData;
 use serde::{Deserialize, Serialize};
 
@@ -237,9 +236,10 @@ async fn ingest(
         records: records.iter().map(canonical).collect(),
     };
     let ids: Vec<String> = batch.records.iter().map(|r| r.record_id.clone()).collect();
-    // A producer hanging up drops this handler; the commit and the publish run in a task
-    // of their own so that a batch that became durable is always published too.
-    let (commit, seq) = tokio::spawn(commit_and_publish(app.clone(), batch, records))
+    // A producer hanging up drops this handler: the commit runs in a task of its own so
+    // that it finishes or rolls back whole, never half-way through a statement.
+    let store = app.store.clone();
+    let commit = tokio::spawn(async move { store.commit(&batch).await })
         .await
         .map_err(|e| IngestError::Internal(format!("the ingest task failed: {e}")))??;
     match commit {
@@ -260,8 +260,11 @@ async fn ingest(
         Commit::Committed {
             accepted,
             duplicates,
+            outbox,
             ..
         } => {
+            // Durable now; answered once screens of this replica are sent what it changed.
+            let seq = app.follower.published(&app, outbox).await;
             tracing::info!(accepted, duplicates, seq, "batch accepted");
             app.metrics.accepted(feed, accepted, duplicates);
             Ok(Json(IngestReply {
@@ -271,29 +274,6 @@ async fn ingest(
             }))
         }
     }
-}
-
-/// Commits a batch and publishes what it changed; returns the commit and the live `seq`.
-async fn commit_and_publish(
-    app: AppState,
-    batch: Batch,
-    records: Vec<Record>,
-) -> Result<(Commit, u64), StoreError> {
-    // One batch at a time from commit to publish, so live sequence numbers follow the
-    // order in which batches became durable, and the projection sees them in that order.
-    let mut projection = app.projection.lock().await;
-    let commit = app.store.commit(&batch).await?;
-    let changes: Vec<Change> = match &commit {
-        Commit::Committed { applied, .. } => {
-            let mut records: Vec<Option<Record>> = records.into_iter().map(Some).collect();
-            let applied = applied.iter().filter_map(|&i| records[i].take()).collect();
-            projection.apply(applied, Utc::now())
-        }
-        Commit::Conflicts(_) => Vec::new(),
-    };
-    let seq = app.hub.publish(changes);
-    alerts::record_and_publish(&app, projection.take_level_changes()).await;
-    Ok((commit, seq))
 }
 
 /// Helpers for the validation tests of every feed.

@@ -1,6 +1,7 @@
 //! The live stream: `GET /api/v1/live` (websocket) and `GET /api/v1/state` (the same
 //! snapshot as JSON, for scripts and debugging). See DESIGN §7.
 
+pub mod follower;
 pub mod hub;
 pub mod session;
 

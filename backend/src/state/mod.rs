@@ -108,6 +108,13 @@ impl Projection {
         std::mem::take(&mut self.level_changes)
     }
 
+    /// Mirrors changes published as they are (declarations, alerts, actions).
+    pub fn mirror(&mut self, changes: &[Change]) {
+        for change in changes {
+            self.live.apply(change);
+        }
+    }
+
     /// The live state this projection has published.
     pub fn live(&self) -> &LiveState {
         &self.live

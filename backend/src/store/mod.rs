@@ -11,6 +11,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, FixedOffset, Utc};
 use levels_shared::escalation::{Alert, Declaration, Entity, Explanation, LevelChange, LevelKind};
 use levels_shared::feed::Feed;
+use levels_shared::live::Change;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
@@ -25,6 +28,8 @@ pub enum StoreError {
     Corrupt { event_id: i64, message: String },
     #[error("{0} already exists")]
     Duplicate(String),
+    #[error("outbox entry {seq} is not valid: {message}")]
+    Outbox { seq: i64, message: String },
 }
 
 /// A person's account as stored.
@@ -81,6 +86,8 @@ pub enum Commit {
         accepted: usize,
         duplicates: usize,
         applied: Vec<usize>,
+        /// The outbox entry carrying the applied records, if any were.
+        outbox: Option<i64>,
     },
     /// Nothing was written: these positions re-use an id already accepted with other content.
     Conflicts(Vec<usize>),
@@ -101,6 +108,86 @@ pub struct Sample {
     pub value: f64,
 }
 
+/// What one committed write publishes. It goes into the outbox in the same transaction as
+/// the write, so every replica (and this one after a crash) fans out exactly what became
+/// durable, in commit order (DESIGN §2).
+///
+/// Externally tagged (`{"records": {…}}`): an internal tag would buffer the raw records.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Published {
+    /// Records of one feed that became current: every replica projects them itself, since
+    /// patient- and conveyance-level records are not streamed but move streamed measures.
+    Records {
+        feed: Feed,
+        records: Vec<Box<RawValue>>,
+    },
+    /// Changes as they are: declarations, alerts and marked actions.
+    Changes { changes: Vec<Change> },
+}
+
+impl Published {
+    /// The applied records of a batch, from their canonical JSON.
+    pub fn records(batch: &Batch, applied: &[usize]) -> Result<Published, serde_json::Error> {
+        let records = applied
+            .iter()
+            .map(|&i| RawValue::from_string(batch.records[i].body.clone()))
+            .collect::<Result<_, _>>()?;
+        Ok(Published::Records {
+            feed: batch.feed,
+            records,
+        })
+    }
+
+    /// What recording a level change publishes: the declaration (for declared levels) and
+    /// the alert it raised, with the id the store gave it.
+    pub fn level(change: &LevelChange, alert: Option<(&Alert, i64)>) -> Option<Published> {
+        let mut changes = Vec::new();
+        if change.kind == LevelKind::Declared {
+            changes.push(Change::Declared {
+                entity: change.entity.clone(),
+                declaration: change.level.map(|level| Declaration {
+                    level,
+                    reason: change.reason.clone().unwrap_or_default(),
+                    actor: change.actor.clone().unwrap_or_default(),
+                    at: change.at,
+                }),
+            });
+        }
+        if let Some((alert, id)) = alert {
+            let mut alert = alert.clone();
+            alert.id = id;
+            changes.push(Change::Alert { alert });
+        }
+        (!changes.is_empty()).then_some(Published::Changes { changes })
+    }
+
+    /// What marking an action publishes.
+    pub fn action(
+        alert: i64,
+        index: usize,
+        done: bool,
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> Published {
+        Published::Changes {
+            changes: vec![Change::Action {
+                alert,
+                index,
+                done: done.then(|| levels_shared::escalation::Done {
+                    actor: actor.to_owned(),
+                    at,
+                }),
+            }],
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        // Plain data with string keys: serialising cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
 #[async_trait]
 pub trait Store: AccountStore {
     /// Commits a batch atomically and durably, or writes nothing.
@@ -109,6 +196,21 @@ pub trait Store: AccountStore {
     async fn current_state(&self) -> Result<Vec<StateRow>, StoreError>;
     /// Whether the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
+    /// The newest outbox entry known to be committed: this process's own at once, other
+    /// replicas' as their notifications arrive.
+    fn outbox_head(&self) -> tokio::sync::watch::Receiver<i64>;
+    /// The newest outbox entry in the database (0 when there is none).
+    async fn outbox_last(&self) -> Result<i64, StoreError>;
+    /// Outbox entries after `seq`, oldest first, at most `limit`.
+    async fn outbox_after(&self, seq: i64, limit: u32)
+        -> Result<Vec<(i64, Published)>, StoreError>;
+    /// Deletes outbox entries written before `before`; returns how many went.
+    async fn prune_outbox(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
+    /// Whether this process does the work one replica does for all: recording calculated
+    /// level changes and the alerts they raise. Always, with one process.
+    fn leads(&self) -> bool {
+        true
+    }
     /// Records samples for the time bucket starting at `bucket` (replacing any already there).
     async fn record_history(
         &self,
@@ -126,7 +228,8 @@ pub trait Store: AccountStore {
     /// Deletes history older than `before`; returns how many values went.
     async fn prune_history(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
     /// Appends a level change and, in the same transaction, the alert it raises (whose
-    /// `id` is ignored); returns the id the alert was given.
+    /// `id` is ignored) and what they publish ([`Published::level`]); returns the id the
+    /// alert was given.
     async fn record_level(
         &self,
         change: &LevelChange,
@@ -164,7 +267,8 @@ pub trait Store: AccountStore {
     async fn declarations(&self) -> Result<Vec<(Entity, Declaration)>, StoreError>;
     /// One alert with its actions as last marked.
     async fn alert(&self, id: i64) -> Result<Option<Alert>, StoreError>;
-    /// Appends the marking of action `index` of alert `alert` as done or not.
+    /// Appends the marking of action `index` of alert `alert` as done or not, and what it
+    /// publishes ([`Published::action`]).
     async fn record_action(
         &self,
         alert: i64,
@@ -285,5 +389,38 @@ pub async fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {
         Ok(Arc::new(sqlite::SqliteStore::open(url).await?))
     } else {
         Err(StoreError::UnsupportedUrl(url.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_outbox_entry_reads_back_as_written() {
+        let batch = Batch {
+            producer: "p".into(),
+            feed: Feed::Beds,
+            received_at: Utc::now(),
+            records: ["{\"id\":\"a\"}", "{\"id\":\"b\"}", "{\"id\":\"c\"}"]
+                .iter()
+                .map(|body| NewRecord {
+                    record_id: "x".into(),
+                    site: "MPH".into(),
+                    entity: "ga".into(),
+                    at: Utc::now().fixed_offset(),
+                    body: (*body).into(),
+                })
+                .collect(),
+        };
+        let json = Published::records(&batch, &[0, 2]).expect("JSON").to_json();
+        match serde_json::from_str::<Published>(&json).expect("reads back") {
+            Published::Records { feed, records } => {
+                assert_eq!(feed, Feed::Beds);
+                let bodies: Vec<&str> = records.iter().map(|r| r.get()).collect();
+                assert_eq!(bodies, ["{\"id\":\"a\"}", "{\"id\":\"c\"}"]);
+            }
+            other => panic!("expected records, got {other:?}"),
+        }
     }
 }

@@ -2,8 +2,8 @@
 //! committed batch survives a crash or power loss before its 200 goes out.
 
 use super::{
-    AccountStore, AuditEntry, Batch, Commit, NewUser, ProducerRow, Sample, StateRow, Store,
-    StoreError, UserRow,
+    AccountStore, AuditEntry, Batch, Commit, NewUser, ProducerRow, Published, Sample, StateRow,
+    Store, StoreError, UserRow,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -16,9 +16,14 @@ use sqlx::{Row, SqlitePool};
 use std::collections::HashMap;
 use std::str::FromStr;
 use std::time::Duration;
+use tokio::sync::watch;
 
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// One write transaction at a time: SQLite has one writer anyway, and a deferred
+    /// transaction that reads before it writes would otherwise fail on a busy snapshot.
+    writer: tokio::sync::Mutex<()>,
+    head: watch::Sender<i64>,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -42,7 +47,39 @@ impl SqliteStore {
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(SqliteStore { pool })
+        let last: i64 = sqlx::query_scalar("SELECT coalesce(max(seq), 0) FROM outbox")
+            .fetch_one(&pool)
+            .await?;
+        Ok(SqliteStore {
+            pool,
+            writer: tokio::sync::Mutex::new(()),
+            head: watch::Sender::new(last),
+        })
+    }
+
+    /// Appends what a write publishes, inside its transaction; returns the entry's number.
+    async fn append_outbox(
+        tx: &mut sqlx::SqliteConnection,
+        published: &Published,
+    ) -> Result<i64, StoreError> {
+        let seq =
+            sqlx::query_scalar("INSERT INTO outbox (at_ms, body) VALUES (?, ?) RETURNING seq")
+                .bind(Utc::now().timestamp_millis())
+                .bind(published.to_json())
+                .fetch_one(tx)
+                .await?;
+        Ok(seq)
+    }
+
+    /// Tells followers in this process that entry `seq` is committed.
+    fn committed(&self, seq: Option<i64>) {
+        if let Some(seq) = seq {
+            self.head.send_if_modified(|head| {
+                let newer = seq > *head;
+                *head = (*head).max(seq);
+                newer
+            });
+        }
     }
 }
 
@@ -51,6 +88,7 @@ impl Store for SqliteStore {
     async fn commit(&self, batch: &Batch) -> Result<Commit, StoreError> {
         let feed = batch.feed.as_str();
         let received_ms = batch.received_at.timestamp_millis();
+        let _writing = self.writer.lock().await;
         let mut tx = self.pool.begin().await?;
 
         // Sort every record into new, duplicate (identical re-send) or conflict.
@@ -90,6 +128,7 @@ impl Store for SqliteStore {
                 accepted: 0,
                 duplicates,
                 applied: Vec::new(),
+                outbox: None,
             });
         }
 
@@ -144,11 +183,23 @@ impl Store for SqliteStore {
                 applied.push(i);
             }
         }
+        let outbox = if applied.is_empty() {
+            None
+        } else {
+            let published =
+                Published::records(batch, &applied).map_err(|e| StoreError::Corrupt {
+                    event_id: 0,
+                    message: format!("a canonical record is not JSON: {e}"),
+                })?;
+            Some(Self::append_outbox(&mut tx, &published).await?)
+        };
         tx.commit().await?;
+        self.committed(outbox);
         Ok(Commit::Committed {
             accepted: new.len(),
             duplicates,
             applied,
+            outbox,
         })
     }
 
@@ -169,6 +220,50 @@ impl Store for SqliteStore {
                 })
             })
             .collect()
+    }
+
+    fn outbox_head(&self) -> watch::Receiver<i64> {
+        self.head.subscribe()
+    }
+
+    async fn outbox_last(&self) -> Result<i64, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT coalesce(max(seq), 0) FROM outbox")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn outbox_after(
+        &self,
+        seq: i64,
+        limit: u32,
+    ) -> Result<Vec<(i64, Published)>, StoreError> {
+        let rows: Vec<(i64, String)> =
+            sqlx::query_as("SELECT seq, body FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?")
+                .bind(seq)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+        rows.into_iter()
+            .map(|(seq, body)| {
+                serde_json::from_str(&body)
+                    .map(|published| (seq, published))
+                    .map_err(|e| StoreError::Outbox {
+                        seq,
+                        message: e.to_string(),
+                    })
+            })
+            .collect()
+    }
+
+    async fn prune_outbox(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        let _writing = self.writer.lock().await;
+        Ok(sqlx::query("DELETE FROM outbox WHERE at_ms < ?")
+            .bind(before.timestamp_millis())
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
@@ -230,6 +325,7 @@ impl Store for SqliteStore {
             .explanation
             .as_ref()
             .map(|e| serde_json::to_string(e).unwrap_or_default());
+        let _writing = self.writer.lock().await;
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO level_changes
@@ -261,7 +357,13 @@ impl Store for SqliteStore {
                 .await?;
             id = Some(done.last_insert_rowid());
         }
+        let published = Published::level(change, alert.zip(id));
+        let seq = match &published {
+            Some(published) => Some(Self::append_outbox(&mut tx, published).await?),
+            None => None,
+        };
         tx.commit().await?;
+        self.committed(seq);
         Ok(id)
     }
 
@@ -442,6 +544,8 @@ impl Store for SqliteStore {
         actor: &str,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
+        let _writing = self.writer.lock().await;
+        let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO alert_actions (alert_id, action, done, actor, at_ms) VALUES (?, ?, ?, ?, ?)",
         )
@@ -450,8 +554,12 @@ impl Store for SqliteStore {
         .bind(done)
         .bind(actor)
         .bind(at.timestamp_millis())
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        let published = Published::action(alert, index, done, actor, at);
+        let seq = Self::append_outbox(&mut tx, &published).await?;
+        tx.commit().await?;
+        self.committed(Some(seq));
         Ok(())
     }
 
