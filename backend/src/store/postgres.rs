@@ -980,4 +980,36 @@ mod tests {
             "postgres://db.example:6543 (database levels_prod, user levels)"
         );
     }
+
+    #[tokio::test]
+    async fn a_server_that_cannot_be_reached_is_named_without_the_password() {
+        // Port 1 on the loopback address: refused at once.
+        for url in [
+            "postgres://levels:hunter2@127.0.0.1:1/levels",
+            "postgresql://levels:hunter2@127.0.0.1:1/levels",
+        ] {
+            let refused = super::super::connect(url).await.err().expect("refused");
+            let message = refused.to_string();
+            assert!(matches!(refused, StoreError::Connect { .. }), "{message}");
+            assert!(
+                message.starts_with(
+                    "cannot connect to the database postgres://127.0.0.1:1 (database levels, user levels): "
+                ),
+                "{message}"
+            );
+            assert!(!message.contains("hunter2"), "{message}");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unsupported_url_is_named_without_the_password() {
+        let refused = super::super::connect("mysql://root:hunter2@db/levels")
+            .await
+            .err()
+            .expect("refused");
+        assert_eq!(
+            refused.to_string(),
+            "unsupported database URL \"mysql://root:***@db/levels\": expected sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE"
+        );
+    }
 }
