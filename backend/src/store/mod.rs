@@ -25,7 +25,7 @@ pub enum StoreError {
     #[error("unsupported database URL {0:?}: expected sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE")]
     UnsupportedUrl(String),
     /// `target` names the server, database and user, never the password.
-    #[error("cannot connect to the database {target}: {reason}")]
+    #[error("cannot connect to PostgreSQL at {target}: {reason}")]
     Connect { target: String, reason: String },
     #[error("stored record {event_id} is not valid: {message}")]
     Corrupt { event_id: i64, message: String },

@@ -89,11 +89,15 @@ impl PostgresStore {
 /// Where `options` point, for errors: never the password.
 fn describe(options: &PgConnectOptions) -> String {
     let place = match options.get_socket() {
-        Some(dir) => format!("{} (port {})", dir.display(), options.get_port()),
+        Some(dir) => format!(
+            "the socket in {}, port {}",
+            dir.display(),
+            options.get_port()
+        ),
         None => format!("{}:{}", options.get_host(), options.get_port()),
     };
     format!(
-        "postgres://{place} (database {}, user {})",
+        "{place} (database {}, user {})",
         options.get_database().unwrap_or(options.get_username()),
         options.get_username()
     )
@@ -977,7 +981,13 @@ mod tests {
         let target = describe(&options);
         assert_eq!(
             target,
-            "postgres://db.example:6543 (database levels_prod, user levels)"
+            "db.example:6543 (database levels_prod, user levels)"
+        );
+        let local = PgConnectOptions::from_str("postgres:///levels?host=/run/pg&port=5433&user=x")
+            .expect("a valid URL");
+        assert_eq!(
+            describe(&local),
+            "the socket in /run/pg, port 5433 (database levels, user x)"
         );
     }
 
@@ -993,7 +1003,7 @@ mod tests {
             assert!(matches!(refused, StoreError::Connect { .. }), "{message}");
             assert!(
                 message.starts_with(
-                    "cannot connect to the database postgres://127.0.0.1:1 (database levels, user levels): "
+                    "cannot connect to PostgreSQL at 127.0.0.1:1 (database levels, user levels): "
                 ),
                 "{message}"
             );
