@@ -19,6 +19,10 @@ echo "==> tests"
 log=$(mktemp)
 cargo test --locked -p levels-shared -p levels -p levels-tests 2>&1 | tee "$log"
 echo "==> PostgreSQL"
+# A server this run starts is stopped when it ends; one already running is left so.
+if ! bash scripts/postgres.sh status; then
+  trap 'bash scripts/postgres.sh stop >/dev/null 2>&1 || true' EXIT
+fi
 postgres_url=$(bash scripts/postgres.sh | tail -1)
 echo "==> tests against PostgreSQL"
 # Required: a test that finds no server fails rather than skipping.

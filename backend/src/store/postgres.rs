@@ -123,6 +123,8 @@ impl Store for PostgresStore {
     async fn commit(&self, batch: &Batch) -> Result<Commit, StoreError> {
         let mut tx = self.pool.begin().await?;
         let commit = commit_in(&mut tx, batch).await?;
+        // Replicas will learn of a commit from an outbox row written here, in the same
+        // transaction, and a NOTIFY that PostgreSQL delivers only once it is committed.
         match commit {
             Commit::Committed { accepted, .. } if accepted > 0 => tx.commit().await?,
             _ => tx.rollback().await?,
