@@ -1,7 +1,8 @@
 //! End-to-end tests of Levels: one test binary (one link on a 2-core machine), one module
-//! per user-facing area. Every test starts the real server on port 0 with a fresh SQLite
-//! database and talks to it over HTTP and websockets; the browser test drives headless
-//! Chromium against the built dashboard in `dist/`.
+//! per user-facing area. Every test starts the real server on port 0 with a fresh database
+//! (SQLite, or PostgreSQL when `LEVELS_TEST_POSTGRES_URL` is set) and talks to it over HTTP
+//! and websockets; `store` holds both stores to the same contract; the browser test drives
+//! headless Chromium against the built dashboard in `dist/`.
 
 mod accounts;
 mod browser;
@@ -15,3 +16,4 @@ mod live;
 mod operations;
 mod restart;
 mod security;
+mod store;

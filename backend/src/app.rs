@@ -126,7 +126,12 @@ impl Application {
         let reference = reference::load(&config.reference).context("loading reference data")?;
         let store = crate::store::connect(&config.database.url)
             .await
-            .with_context(|| format!("opening the database {}", config.database.url))?;
+            .with_context(|| {
+                format!(
+                    "opening the database {}",
+                    crate::store::redacted(&config.database.url)
+                )
+            })?;
         // Demo accounts made earlier stay in the database: one that others can reach refuses
         // to start while any still signs in with the demo password.
         if reachable {

@@ -82,7 +82,7 @@ pub struct TlsConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseConfig {
-    /// `sqlite://PATH` (created if missing).
+    /// `sqlite://PATH` (created if missing) or `postgres://USER:PASSWORD@HOST:PORT/DATABASE`.
     pub url: String,
 }
 
@@ -297,15 +297,18 @@ fn default_expected_feeds() -> BTreeMap<SiteKind, BTreeMap<Feed, u32>> {
 
 impl Config {
     /// Loads defaults, then the file (if any), then `LEVELS_*` environment overrides.
+    /// `LEVELS_CONFIG` names the file, and `LEVELS_TEST_*` belong to the tests (which
+    /// database they use): neither is a key.
     pub fn load(file: Option<&str>) -> Result<Config, Box<figment::Error>> {
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
         if let Some(file) = file {
             figment = figment.merge(Toml::file_exact(file));
         }
-        figment
-            .merge(Env::prefixed("LEVELS_").split("__").ignore(&["config"]))
-            .extract()
-            .map_err(Box::new)
+        let env = Env::prefixed("LEVELS_")
+            .ignore(&["config"])
+            .filter(|key| !key.starts_with("test_"))
+            .split("__");
+        figment.merge(env).extract().map_err(Box::new)
     }
 }
 

@@ -1,7 +1,9 @@
-//! Helpers for the end-to-end tests: start the real server on port 0 with a fresh SQLite
-//! database, post feeds over HTTP, and listen on a real websocket.
+//! Helpers for the end-to-end tests: start the real server on port 0 with a fresh database
+//! (SQLite, or PostgreSQL when `LEVELS_TEST_POSTGRES_URL` is set: see [`database`]), post
+//! feeds over HTTP, and listen on a real websocket.
 
 pub mod browser;
+pub mod database;
 pub mod opel_inputs;
 
 use futures_util::StreamExt;
@@ -34,13 +36,14 @@ pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// The default configuration with absolute paths, port 0, a database in `dir`, and test producers.
+/// The default configuration with absolute paths, port 0, the test's own database (a file in
+/// `dir`, or a PostgreSQL database remembered in `dir`), and test producers.
 pub fn test_config(dir: &Path) -> Config {
     let root = workspace_root();
     let mut cfg = Config::default();
     cfg.server.bind = SocketAddr::from(([127, 0, 0, 1], 0));
     cfg.server.static_dir = root.join("dist");
-    cfg.database.url = format!("sqlite://{}", dir.join("levels.db").display());
+    cfg.database.url = database::database_url(dir);
     for path in [
         &mut cfg.reference.sites,
         &mut cfg.reference.boundary,

@@ -1,10 +1,12 @@
 //! The store: the append-only event log and the current state derived from it.
 //!
-//! Everything above this module talks to [`Store`], never to a database directly, so a
-//! PostgreSQL implementation can sit beside [`sqlite::SqliteStore`] without touching
-//! ingest or live code. The store is feed-agnostic: it keeps each record's canonical
-//! JSON, keyed by feed, site and entity (for beds, the pool).
+//! Everything above this module talks to [`Store`], never to a database directly:
+//! [`sqlite::SqliteStore`] (embedded, the default) and [`postgres::PostgresStore`] (several
+//! replicas against one server) answer identically, and [`connect`] picks one by the
+//! database URL. The store is feed-agnostic: it keeps each record's canonical JSON, keyed
+//! by feed, site and entity (for beds, the pool).
 
+pub mod postgres;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -22,8 +24,12 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
-    #[error("unsupported database URL {0:?}: expected sqlite://PATH")]
+    /// The URL is shown without its password.
+    #[error("unsupported database URL {0:?}: expected sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE")]
     UnsupportedUrl(String),
+    /// `target` names the server, database and user, never the password.
+    #[error("cannot connect to PostgreSQL at {target}: {reason}")]
+    Connect { target: String, reason: String },
     #[error("stored record {event_id} is not valid: {message}")]
     Corrupt { event_id: i64, message: String },
     #[error("{0} already exists")]
@@ -383,12 +389,73 @@ pub trait AccountStore: Send + Sync + 'static {
     async fn revoke_session(&self, token_hash: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
 }
 
-/// Opens the store the URL names and brings its schema up to date.
+/// Opens the store the URL names (`sqlite:` or `postgres:`/`postgresql:`) and brings its
+/// schema up to date.
 pub async fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {
     if url.starts_with("sqlite:") {
         Ok(Arc::new(sqlite::SqliteStore::open(url).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(postgres::PostgresStore::open(url).await?))
     } else {
-        Err(StoreError::UnsupportedUrl(url.to_owned()))
+        Err(StoreError::UnsupportedUrl(redacted(url)))
+    }
+}
+
+/// The URL with any password (in the user information or a `password=` parameter)
+/// replaced by `***`, for messages and logs.
+pub fn redacted(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    // The user information ends at the last `@` of the authority; its password after `:`.
+    let authority = match authority.rsplit_once('@') {
+        Some((user_info, host)) => match user_info.split_once(':') {
+            Some((user, _password)) => format!("{user}:***@{host}"),
+            None => authority.to_owned(),
+        },
+        None => authority.to_owned(),
+    };
+    let path = match path.split_once('?') {
+        Some((path, query)) => {
+            let query: Vec<String> = query
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some(("password", _)) => "password=***".to_owned(),
+                    _ => pair.to_owned(),
+                })
+                .collect();
+            format!("{path}?{}", query.join("&"))
+        }
+        None => path.to_owned(),
+    };
+    format!("{scheme}://{authority}{path}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redacted;
+
+    #[test]
+    fn a_redacted_url_has_no_password() {
+        for (url, shown) in [
+            (
+                "postgres://levels:s3cr:et@db:5432/levels?sslmode=require",
+                "postgres://levels:***@db:5432/levels?sslmode=require",
+            ),
+            ("postgresql://a:b@c@host/db", "postgresql://a:***@host/db"),
+            ("postgres://levels@db/levels", "postgres://levels@db/levels"),
+            (
+                "postgres://db/x?user=a&password=p@ss&sslmode=disable",
+                "postgres://db/x?user=a&password=***&sslmode=disable",
+            ),
+            ("sqlite://var/levels.db", "sqlite://var/levels.db"),
+            ("mysql://root:pw@db", "mysql://root:***@db"),
+            ("nonsense", "nonsense"),
+        ] {
+            assert_eq!(redacted(url), shown, "{url}");
+        }
     }
 }
 

@@ -81,6 +81,11 @@ impl SqliteStore {
             });
         }
     }
+
+    /// The connection pool, for what is SQLite-only.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
 }
 
 #[async_trait]
@@ -945,92 +950,4 @@ fn unique(e: sqlx::Error, what: impl FnOnce() -> String) -> StoreError {
 
 fn millis(ms: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(ms).unwrap_or_default()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::Duration;
-
-    #[tokio::test]
-    async fn history_is_kept_per_bucket_and_pruned_after_retention() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let url = format!("sqlite://{}", dir.path().join("h.db").display());
-        let store = SqliteStore::open(&url).await.expect("opens");
-        let now = DateTime::parse_from_rfc3339("2026-11-25T09:00:00Z")
-            .expect("ts")
-            .to_utc();
-        let sample = |v: f64| Sample {
-            entity: "site:MPH".into(),
-            measure: "ga_occupancy".into(),
-            value: v,
-        };
-        let old = now - Duration::days(40);
-        store
-            .record_history(old, &[sample(0.8)])
-            .await
-            .expect("old");
-        store
-            .record_history(now, &[sample(0.9)])
-            .await
-            .expect("now");
-        store
-            .record_history(now, &[sample(0.95)])
-            .await
-            .expect("the same bucket again");
-        let all = store
-            .history("site:MPH", "ga_occupancy", old, now)
-            .await
-            .expect("reads");
-        assert_eq!(all, vec![(old, 0.8), (now, 0.95)]);
-        assert_eq!(
-            store
-                .prune_history(now - Duration::days(35))
-                .await
-                .expect("prunes"),
-            1
-        );
-        let kept = store
-            .history("site:MPH", "ga_occupancy", old, now)
-            .await
-            .expect("reads");
-        assert_eq!(kept, vec![(now, 0.95)]);
-    }
-
-    #[tokio::test]
-    async fn the_audit_log_refuses_any_change_in_the_database() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let url = format!("sqlite://{}", dir.path().join("a.db").display());
-        let store = SqliteStore::open(&url).await.expect("opens");
-        let entry = AuditEntry {
-            id: 0,
-            at: Utc::now(),
-            actor: "alex".into(),
-            action: "login".into(),
-            subject: "session".into(),
-            detail: serde_json::json!({}),
-            address: Some("127.0.0.1".into()),
-        };
-        store.audit(&entry).await.expect("appended");
-        for sql in [
-            "UPDATE audit SET actor = 'someone else'",
-            "DELETE FROM audit",
-        ] {
-            let refused = sqlx::query(sql).execute(&store.pool).await;
-            let message = refused.expect_err(sql).to_string();
-            assert!(
-                message.contains("the audit log is append-only"),
-                "{message}"
-            );
-        }
-        let kept = store
-            .audit_log(Utc::now() - Duration::hours(1), Utc::now(), 10)
-            .await
-            .expect("reads");
-        assert_eq!(kept.len(), 1);
-        assert_eq!(
-            (kept[0].actor.as_str(), kept[0].action.as_str()),
-            ("alex", "login")
-        );
-    }
 }

@@ -1,0 +1,1027 @@
+//! The PostgreSQL store, for several replicas against one database (DESIGN §2). It answers
+//! exactly as [`super::sqlite::SqliteStore`] does: the same tables, the same integer
+//! milliseconds, the same JSON text. Where PostgreSQL behaves differently, the code
+//! says so:
+//!
+//! - Writers run concurrently (SQLite has one writer at a time), so a commit takes a
+//!   transaction-scoped advisory lock on its producer and feed before it looks for
+//!   duplicates, and updates current state in one global key order so that two commits
+//!   cannot deadlock.
+//! - Text cannot hold NUL, so every text parameter goes through [`text`].
+//!
+//! Commits are durable with PostgreSQL's defaults (`synchronous_commit = on`). Every write
+//! goes through a transaction on [`PostgresStore::pool`], where an outbox row and a
+//! `NOTIFY` can later join the commit.
+
+use super::{
+    AccountStore, AuditEntry, Batch, Commit, NewUser, ProducerRow, Sample, StateRow, Store,
+    StoreError, UserRow,
+};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use levels_shared::escalation::{
+    Action, Alert, Declaration, Done, Entity, Explanation, LevelChange, LevelKind,
+};
+use levels_shared::feed::Feed;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{ConnectOptions, Connection, PgConnection, PgPool, Row};
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::time::Duration;
+
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// How long start-up waits for the server to answer, and a request for a connection.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl PostgresStore {
+    /// Connects to `postgres://USER:PASSWORD@HOST:PORT/DATABASE` and runs migrations
+    /// (concurrent replicas wait for each other on the migrator's advisory lock).
+    pub async fn open(url: &str) -> Result<PostgresStore, StoreError> {
+        let options = PgConnectOptions::from_str(url).map_err(|e| StoreError::Connect {
+            target: super::redacted(url),
+            reason: e.to_string(),
+        })?;
+        PostgresStore::open_with(options).await
+    }
+
+    pub async fn open_with(options: PgConnectOptions) -> Result<PostgresStore, StoreError> {
+        // One connection first: the pool would retry a refused connection until its
+        // timeout and then report only that it timed out, not why.
+        let connect_error = |reason: String| StoreError::Connect {
+            target: describe(&options),
+            reason,
+        };
+        match tokio::time::timeout(CONNECT_TIMEOUT, options.connect()).await {
+            Ok(Ok(first)) => {
+                // Closing is a courtesy to the server; the pool opens its own.
+                let _ = first.close().await;
+            }
+            Ok(Err(e)) => return Err(connect_error(e.to_string())),
+            Err(_) => {
+                return Err(connect_error(format!(
+                    "no answer within {} s",
+                    CONNECT_TIMEOUT.as_secs()
+                )))
+            }
+        }
+        let pool = PgPoolOptions::new()
+            .max_connections(10)
+            .acquire_timeout(CONNECT_TIMEOUT)
+            .connect_with(options.clone())
+            .await
+            .map_err(|e| connect_error(e.to_string()))?;
+        MIGRATOR.run(&pool).await?;
+        Ok(PostgresStore { pool })
+    }
+
+    /// The connection pool, for what is PostgreSQL-only (an outbox, `LISTEN`/`NOTIFY`).
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+/// Where `options` point, for errors: never the password.
+fn describe(options: &PgConnectOptions) -> String {
+    let place = match options.get_socket() {
+        Some(dir) => format!(
+            "the socket in {}, port {}",
+            dir.display(),
+            options.get_port()
+        ),
+        None => format!("{}:{}", options.get_host(), options.get_port()),
+    };
+    format!(
+        "{place} (database {}, user {})",
+        options.get_database().unwrap_or(options.get_username()),
+        options.get_username()
+    )
+}
+
+/// PostgreSQL text cannot hold NUL (SQLite's can), and a name or reason sent by anyone may
+/// contain one: it is kept as U+FFFD, as a lossy decoding would show it, rather than
+/// refusing the request with a database error. JSON text never has a raw NUL.
+fn text(s: &str) -> Cow<'_, str> {
+    if s.contains('\0') {
+        Cow::Owned(s.replace('\0', "\u{FFFD}"))
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+fn opt_text(s: Option<&str>) -> Option<Cow<'_, str>> {
+    s.map(text)
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn commit(&self, batch: &Batch) -> Result<Commit, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let commit = commit_in(&mut tx, batch).await?;
+        // Replicas will learn of a commit from an outbox row written here, in the same
+        // transaction, and a NOTIFY that PostgreSQL delivers only once it is committed.
+        match commit {
+            Commit::Committed { accepted, .. } if accepted > 0 => tx.commit().await?,
+            _ => tx.rollback().await?,
+        }
+        Ok(commit)
+    }
+
+    async fn current_state(&self) -> Result<Vec<StateRow>, StoreError> {
+        let rows = sqlx::query("SELECT event_id, feed, body FROM current_state ORDER BY event_id")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter()
+            .map(|row| {
+                let name: String = row.try_get("feed")?;
+                let feed = Feed::parse(&name).ok_or_else(|| StoreError::Corrupt {
+                    event_id: row.try_get("event_id").unwrap_or_default(),
+                    message: format!("unknown feed {name:?}"),
+                })?;
+                Ok(StateRow {
+                    feed,
+                    body: row.try_get("body")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn record_history(
+        &self,
+        bucket: DateTime<Utc>,
+        samples: &[Sample],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // One statement per sample, in order: a measure sampled twice keeps the last value.
+        for s in samples {
+            sqlx::query(
+                "INSERT INTO history (entity, measure, bucket_ms, value) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (entity, measure, bucket_ms) DO UPDATE SET value = EXCLUDED.value",
+            )
+            .bind(text(&s.entity))
+            .bind(text(&s.measure))
+            .bind(bucket.timestamp_millis())
+            .bind(s.value)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn history(
+        &self,
+        entity: &str,
+        measure: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<(DateTime<Utc>, f64)>, StoreError> {
+        let rows: Vec<(i64, f64)> = sqlx::query_as(
+            "SELECT bucket_ms, value FROM history
+             WHERE entity = $1 AND measure = $2 AND bucket_ms BETWEEN $3 AND $4 ORDER BY bucket_ms",
+        )
+        .bind(text(entity))
+        .bind(text(measure))
+        .bind(from.timestamp_millis())
+        .bind(to.timestamp_millis())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(ms, v)| DateTime::from_timestamp_millis(ms).map(|t| (t, v)))
+            .collect())
+    }
+
+    async fn prune_history(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM history WHERE bucket_ms < $1")
+            .bind(before.timestamp_millis())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn record_level(
+        &self,
+        change: &LevelChange,
+        alert: Option<&Alert>,
+    ) -> Result<Option<i64>, StoreError> {
+        let explanation = change
+            .explanation
+            .as_ref()
+            .map(|e| serde_json::to_string(e).unwrap_or_default());
+        let entity = change.entity.to_string();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO level_changes
+                 (entity, kind, at_ms, level, policy_version, explanation, actor, reason)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(text(&entity))
+        .bind(change.kind.code())
+        .bind(change.at.timestamp_millis())
+        .bind(change.level.map(i16::from))
+        .bind(opt_text(
+            change
+                .explanation
+                .as_ref()
+                .map(|e| e.policy_version.as_str()),
+        ))
+        .bind(explanation)
+        .bind(opt_text(change.actor.as_deref()))
+        .bind(opt_text(change.reason.as_deref()))
+        .execute(&mut *tx)
+        .await?;
+        let mut id = None;
+        if let Some(alert) = alert {
+            let body = serde_json::to_string(alert).unwrap_or_default();
+            let new: i64 =
+                sqlx::query_scalar("INSERT INTO alerts (at_ms, body) VALUES ($1, $2) RETURNING id")
+                    .bind(alert.at.timestamp_millis())
+                    .bind(body)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            id = Some(new);
+        }
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn last_level(
+        &self,
+        entity: &Entity,
+        kind: LevelKind,
+    ) -> Result<Option<Option<u8>>, StoreError> {
+        let entity = entity.to_string();
+        let row: Option<(Option<i16>,)> = sqlx::query_as(
+            "SELECT level FROM level_changes WHERE entity = $1 AND kind = $2
+             ORDER BY id DESC LIMIT 1",
+        )
+        .bind(text(&entity))
+        .bind(kind.code())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(level,)| level.and_then(|l| u8::try_from(l).ok())))
+    }
+
+    async fn last_known_level(
+        &self,
+        entity: &Entity,
+        kind: LevelKind,
+    ) -> Result<Option<u8>, StoreError> {
+        let entity = entity.to_string();
+        let level: Option<i16> = sqlx::query_scalar(
+            "SELECT level FROM level_changes WHERE entity = $1 AND kind = $2 AND level IS NOT NULL
+             ORDER BY id DESC LIMIT 1",
+        )
+        .bind(text(&entity))
+        .bind(kind.code())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(level.and_then(|l| u8::try_from(l).ok()))
+    }
+
+    async fn level_at(
+        &self,
+        entity: &Entity,
+        kind: LevelKind,
+        at: DateTime<Utc>,
+    ) -> Result<Option<Option<u8>>, StoreError> {
+        let entity = entity.to_string();
+        let row: Option<(Option<i16>,)> = sqlx::query_as(
+            "SELECT level FROM level_changes WHERE entity = $1 AND kind = $2 AND at_ms <= $3
+             ORDER BY at_ms DESC, id DESC LIMIT 1",
+        )
+        .bind(text(&entity))
+        .bind(kind.code())
+        .bind(at.timestamp_millis())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(level,)| level.and_then(|l| u8::try_from(l).ok())))
+    }
+
+    async fn levels(
+        &self,
+        entity: &Entity,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<LevelChange>, StoreError> {
+        type Row = (
+            i64,
+            String,
+            i64,
+            Option<i16>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        );
+        let name = entity.to_string();
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT id, kind, at_ms, level, explanation, actor, reason FROM level_changes
+             WHERE entity = $1 AND at_ms BETWEEN $2 AND $3 ORDER BY at_ms, id",
+        )
+        .bind(text(&name))
+        .bind(from.timestamp_millis())
+        .bind(to.timestamp_millis())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(id, kind, at_ms, level, explanation, actor, reason)| {
+                let corrupt = |message: String| StoreError::Corrupt {
+                    event_id: id,
+                    message,
+                };
+                Ok(LevelChange {
+                    entity: entity.clone(),
+                    kind: LevelKind::parse(&kind)
+                        .ok_or_else(|| corrupt(format!("level change kind {kind:?}")))?,
+                    at: millis(at_ms),
+                    level: level.and_then(|l| u8::try_from(l).ok()),
+                    explanation: explanation
+                        .map(|text| serde_json::from_str(&text))
+                        .transpose()
+                        .map_err(|e| corrupt(format!("level change explanation: {e}")))?,
+                    actor,
+                    reason,
+                })
+            })
+            .collect()
+    }
+
+    async fn latest_calculated(&self) -> Result<Vec<(Entity, Explanation)>, StoreError> {
+        let rows: Vec<(i64, String, String)> = sqlx::query_as(
+            "SELECT c.id, c.entity, c.explanation FROM level_changes c
+             WHERE c.kind = 'calculated' AND c.explanation IS NOT NULL
+               AND c.id = (SELECT MAX(id) FROM level_changes l
+                           WHERE l.entity = c.entity AND l.kind = 'calculated')",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(id, entity, explanation)| {
+                let corrupt = |message: String| StoreError::Corrupt {
+                    event_id: id,
+                    message,
+                };
+                let entity = entity.parse().map_err(corrupt)?;
+                let explanation = serde_json::from_str(&explanation)
+                    .map_err(|e| corrupt(format!("level change explanation: {e}")))?;
+                Ok((entity, explanation))
+            })
+            .collect()
+    }
+
+    async fn declarations(&self) -> Result<Vec<(Entity, Declaration)>, StoreError> {
+        type Row = (
+            i64,
+            String,
+            i64,
+            Option<i16>,
+            Option<String>,
+            Option<String>,
+        );
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT c.id, c.entity, c.at_ms, c.level, c.actor, c.reason FROM level_changes c
+             WHERE c.kind = 'declared'
+               AND c.id = (SELECT MAX(id) FROM level_changes l
+                           WHERE l.entity = c.entity AND l.kind = 'declared')",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::new();
+        for (id, entity, at_ms, level, actor, reason) in rows {
+            let Some(level) = level.and_then(|l| u8::try_from(l).ok()) else {
+                continue;
+            };
+            let entity = entity.parse().map_err(|message| StoreError::Corrupt {
+                event_id: id,
+                message,
+            })?;
+            out.push((
+                entity,
+                Declaration {
+                    level,
+                    reason: reason.unwrap_or_default(),
+                    actor: actor.unwrap_or_default(),
+                    at: millis(at_ms),
+                },
+            ));
+        }
+        Ok(out)
+    }
+
+    async fn alert(&self, id: i64) -> Result<Option<Alert>, StoreError> {
+        let row: Option<(i64, String)> =
+            sqlx::query_as("SELECT id, body FROM alerts WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        match row {
+            Some(row) => Ok(self.with_actions(vec![row]).await?.pop()),
+            None => Ok(None),
+        }
+    }
+
+    async fn record_action(
+        &self,
+        alert: i64,
+        index: usize,
+        done: bool,
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO alert_actions (alert_id, action, done, actor, at_ms)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(alert)
+        .bind(i64::try_from(index).unwrap_or(i64::MAX))
+        .bind(done)
+        .bind(text(actor))
+        .bind(at.timestamp_millis())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn alerts(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Alert>, StoreError> {
+        let rows: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT id, body FROM alerts WHERE at_ms BETWEEN $1 AND $2 ORDER BY id DESC LIMIT $3",
+        )
+        .bind(from.timestamp_millis())
+        .bind(to.timestamp_millis())
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        self.with_actions(rows).await
+    }
+}
+
+/// A batch's writes inside `tx`: sorts records into new, duplicate and conflicting exactly as
+/// the SQLite store does; the caller commits only when something new was written.
+async fn commit_in(tx: &mut PgConnection, batch: &Batch) -> Result<Commit, StoreError> {
+    let feed = batch.feed.as_str();
+    let producer = text(&batch.producer);
+    let received_ms = batch.received_at.timestamp_millis();
+
+    // Two concurrent commits of the same producer and feed could both find an id absent and
+    // both insert it; this lock, held until the transaction ends, makes the second wait and
+    // then see the first's rows, as SQLite's single writer does.
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+        .bind(format!("levels.commit\u{1f}{producer}\u{1f}{feed}"))
+        .execute(&mut *tx)
+        .await?;
+
+    // Every body already stored under one of the batch's ids, in one round trip.
+    let ids: Vec<Cow<'_, str>> = batch.records.iter().map(|r| text(&r.record_id)).collect();
+    let stored: HashMap<String, String> = sqlx::query_as(
+        "SELECT record_id, body FROM events
+         WHERE producer = $1 AND feed = $2 AND record_id = ANY($3)",
+    )
+    .bind(&producer)
+    .bind(feed)
+    .bind(&ids)
+    .fetch_all(&mut *tx)
+    .await?
+    .into_iter()
+    .collect();
+
+    // Sort every record into new, duplicate (identical re-send) or conflict.
+    let mut first_in_batch: HashMap<&str, usize> = HashMap::new();
+    let mut new = Vec::new();
+    let mut duplicates = 0;
+    let mut conflicts = Vec::new();
+    for (i, r) in batch.records.iter().enumerate() {
+        let earlier_body = match first_in_batch.get(ids[i].as_ref()) {
+            Some(&j) => Some(batch.records[j].body.as_str()),
+            None => stored.get(ids[i].as_ref()).map(String::as_str),
+        };
+        match earlier_body {
+            Some(body) if body == r.body => duplicates += 1,
+            Some(_) => conflicts.push(i),
+            None => {
+                first_in_batch.insert(ids[i].as_ref(), i);
+                new.push(i);
+            }
+        }
+    }
+    if !conflicts.is_empty() {
+        return Ok(Commit::Conflicts(conflicts));
+    }
+    if new.is_empty() {
+        return Ok(Commit::Committed {
+            accepted: 0,
+            duplicates,
+            applied: Vec::new(),
+        });
+    }
+
+    let batch_id: i64 = sqlx::query_scalar(
+        "INSERT INTO batches (producer, feed, received_ms, records) VALUES ($1, $2, $3, $4)
+         RETURNING id",
+    )
+    .bind(&producer)
+    .bind(feed)
+    .bind(received_ms)
+    .bind(i64::try_from(new.len()).unwrap_or(i64::MAX))
+    .fetch_one(&mut *tx)
+    .await?;
+
+    let mut event_ids = Vec::with_capacity(new.len());
+    for &i in &new {
+        let r = &batch.records[i];
+        let event_id: i64 = sqlx::query_scalar(
+            "INSERT INTO events
+                 (batch_id, producer, feed, record_id, site, entity, at_ms, received_ms, body)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        )
+        .bind(batch_id)
+        .bind(&producer)
+        .bind(feed)
+        .bind(&ids[i])
+        .bind(text(&r.site))
+        .bind(text(&r.entity))
+        .bind(r.at.timestamp_millis())
+        .bind(received_ms)
+        .bind(&r.body)
+        .fetch_one(&mut *tx)
+        .await?;
+        event_ids.push((i, event_id));
+    }
+
+    // Current state rows are locked in one order by every commit (by site and entity; a
+    // stable sort keeps batch order within an entity), so two commits never deadlock.
+    event_ids.sort_by(|(a, _), (b, _)| {
+        let (a, b) = (&batch.records[*a], &batch.records[*b]);
+        (text(&a.site), text(&a.entity)).cmp(&(text(&b.site), text(&b.entity)))
+    });
+    let mut applied = Vec::new();
+    for (i, event_id) in event_ids {
+        let r = &batch.records[i];
+        // Latest by `at`: an older record stays in the log but does not replace newer
+        // state. An equal `at` replaces it, so a producer can correct a reading.
+        let changed = sqlx::query(
+            "INSERT INTO current_state (feed, site, entity, at_ms, event_id, body)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (feed, site, entity) DO UPDATE
+             SET at_ms = EXCLUDED.at_ms, event_id = EXCLUDED.event_id, body = EXCLUDED.body
+             WHERE EXCLUDED.at_ms >= current_state.at_ms",
+        )
+        .bind(feed)
+        .bind(text(&r.site))
+        .bind(text(&r.entity))
+        .bind(r.at.timestamp_millis())
+        .bind(event_id)
+        .bind(&r.body)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed > 0 {
+            applied.push(i);
+        }
+    }
+    applied.sort_unstable();
+    Ok(Commit::Committed {
+        accepted: new.len(),
+        duplicates,
+        applied,
+    })
+}
+
+type UserColumns = (
+    i64,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+);
+
+const USER_COLUMNS: &str =
+    "u.id, u.name, u.display_name, u.role, u.organisation, u.password_hash, u.disabled_at_ms";
+
+fn user_row(
+    (id, name, display_name, role, organisation, password_hash, disabled): UserColumns,
+) -> Result<UserRow, StoreError> {
+    let role = role.parse().map_err(|message| StoreError::Corrupt {
+        event_id: id,
+        message,
+    })?;
+    Ok(UserRow {
+        id,
+        name,
+        display_name,
+        role,
+        organisation,
+        password_hash,
+        disabled: disabled.is_some(),
+    })
+}
+
+type ProducerColumns = (String, String, String, i64, Option<i64>);
+
+fn producer_row(
+    (name, feeds, sites, created, revoked): ProducerColumns,
+) -> Result<ProducerRow, StoreError> {
+    let corrupt = |e: serde_json::Error| StoreError::Corrupt {
+        event_id: 0,
+        message: format!("producer token {name}: {e}"),
+    };
+    Ok(ProducerRow {
+        feeds: serde_json::from_str(&feeds).map_err(corrupt)?,
+        sites: serde_json::from_str(&sites).map_err(corrupt)?,
+        name,
+        created_at: millis(created),
+        revoked_at: revoked.map(millis),
+    })
+}
+
+#[async_trait]
+impl AccountStore for PostgresStore {
+    async fn create_enrolment(
+        &self,
+        token_hash: &str,
+        user: i64,
+        at: DateTime<Utc>,
+        expires: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO enrolments (token_hash, user_id, created_at_ms, expires_at_ms)
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(text(token_hash))
+        .bind(user)
+        .bind(at.timestamp_millis())
+        .bind(expires.timestamp_millis())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn use_enrolment(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<UserRow>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // The row lock the UPDATE takes makes a second use of the same link wait, then
+        // find it used.
+        let used = sqlx::query(
+            "UPDATE enrolments SET used_at_ms = $1
+             WHERE token_hash = $2 AND used_at_ms IS NULL AND expires_at_ms > $1",
+        )
+        .bind(now.timestamp_millis())
+        .bind(text(token_hash))
+        .execute(&mut *tx)
+        .await?;
+        if used.rows_affected() == 0 {
+            return Ok(None);
+        }
+        let row: Option<UserColumns> = sqlx::query_as(&format!(
+            "SELECT {USER_COLUMNS} FROM enrolments e JOIN users u ON u.id = e.user_id
+             WHERE e.token_hash = $1 AND u.disabled_at_ms IS NULL"
+        ))
+        .bind(text(token_hash))
+        .fetch_optional(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        row.map(user_row).transpose()
+    }
+
+    async fn disable_user(&self, name: &str, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE users SET disabled_at_ms = $1 WHERE name = $2 AND disabled_at_ms IS NULL",
+        )
+        .bind(at.timestamp_millis())
+        .bind(text(name))
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn create_producer_token(
+        &self,
+        token_hash: &str,
+        p: &ProducerRow,
+    ) -> Result<(), StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO producer_tokens (name, token_hash, feeds, sites, created_at_ms)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(text(&p.name))
+        .bind(text(token_hash))
+        .bind(serde_json::to_string(&p.feeds).unwrap_or_default())
+        .bind(serde_json::to_string(&p.sites).unwrap_or_default())
+        .bind(p.created_at.timestamp_millis())
+        .execute(&self.pool)
+        .await;
+        done.map_err(|e| unique(e, || format!("the producer {}", p.name)))?;
+        Ok(())
+    }
+
+    async fn producer_by_token_hash(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<ProducerRow>, StoreError> {
+        let row: Option<ProducerColumns> = sqlx::query_as(
+            "SELECT name, feeds, sites, created_at_ms, revoked_at_ms FROM producer_tokens
+             WHERE token_hash = $1 AND revoked_at_ms IS NULL",
+        )
+        .bind(text(token_hash))
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(producer_row).transpose()
+    }
+
+    async fn producer_tokens(&self) -> Result<Vec<ProducerRow>, StoreError> {
+        let rows: Vec<ProducerColumns> = sqlx::query_as(
+            "SELECT name, feeds, sites, created_at_ms, revoked_at_ms FROM producer_tokens
+             ORDER BY name",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(producer_row).collect()
+    }
+
+    async fn revoke_producer_token(
+        &self,
+        name: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE producer_tokens SET revoked_at_ms = $1 WHERE name = $2 AND revoked_at_ms IS NULL",
+        )
+        .bind(at.timestamp_millis())
+        .bind(text(name))
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO audit (at_ms, actor, action, subject, detail, address)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(entry.at.timestamp_millis())
+        .bind(text(&entry.actor))
+        .bind(text(&entry.action))
+        .bind(text(&entry.subject))
+        .bind(entry.detail.to_string())
+        .bind(opt_text(entry.address.as_deref()))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn audit_log(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        type Row = (i64, i64, String, String, String, String, Option<String>);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT id, at_ms, actor, action, subject, detail, address FROM audit
+             WHERE at_ms BETWEEN $1 AND $2 ORDER BY id DESC LIMIT $3",
+        )
+        .bind(from.timestamp_millis())
+        .bind(to.timestamp_millis())
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(id, at_ms, actor, action, subject, detail, address)| AuditEntry {
+                    id,
+                    at: millis(at_ms),
+                    actor,
+                    action,
+                    subject,
+                    detail: serde_json::from_str(&detail)
+                        .unwrap_or(serde_json::Value::String(detail)),
+                    address,
+                },
+            )
+            .collect())
+    }
+
+    async fn create_user(&self, user: &NewUser, at: DateTime<Utc>) -> Result<i64, StoreError> {
+        let id = sqlx::query_scalar(
+            "INSERT INTO users (name, display_name, role, organisation, password_hash, created_at_ms)
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(text(&user.name))
+        .bind(text(&user.display_name))
+        .bind(user.role.code())
+        .bind(opt_text(user.organisation.as_deref()))
+        .bind(opt_text(user.password_hash.as_deref()))
+        .bind(at.timestamp_millis())
+        .fetch_one(&self.pool)
+        .await;
+        id.map_err(|e| unique(e, || format!("the account {}", user.name)))
+    }
+
+    async fn user_by_name(&self, name: &str) -> Result<Option<UserRow>, StoreError> {
+        let row: Option<UserColumns> = sqlx::query_as(&format!(
+            "SELECT {USER_COLUMNS} FROM users u WHERE u.name = $1"
+        ))
+        .bind(text(name))
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(user_row).transpose()
+    }
+
+    async fn users(&self) -> Result<Vec<UserRow>, StoreError> {
+        let rows: Vec<UserColumns> = sqlx::query_as(&format!(
+            "SELECT {USER_COLUMNS} FROM users u ORDER BY u.name"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(user_row).collect()
+    }
+
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        user: i64,
+        csrf: &str,
+        at: DateTime<Utc>,
+        expires: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, csrf, created_at_ms, expires_at_ms)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(text(token_hash))
+        .bind(user)
+        .bind(text(csrf))
+        .bind(at.timestamp_millis())
+        .bind(expires.timestamp_millis())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn session(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<(UserRow, String)>, StoreError> {
+        let row: Option<(
+            i64,
+            String,
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<i64>,
+            String,
+        )> = sqlx::query_as(&format!(
+            "SELECT {USER_COLUMNS}, s.csrf FROM sessions s JOIN users u ON u.id = s.user_id
+                 WHERE s.token_hash = $1 AND s.revoked_at_ms IS NULL AND s.expires_at_ms > $2
+                   AND u.disabled_at_ms IS NULL"
+        ))
+        .bind(text(token_hash))
+        .bind(now.timestamp_millis())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|(a, b, c, d, e, f, g, csrf)| Ok((user_row((a, b, c, d, e, f, g))?, csrf)))
+            .transpose()
+    }
+
+    async fn revoke_session(&self, token_hash: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE sessions SET revoked_at_ms = $1 WHERE token_hash = $2 AND revoked_at_ms IS NULL",
+        )
+        .bind(at.timestamp_millis())
+        .bind(text(token_hash))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}
+
+impl PostgresStore {
+    /// Parses stored alerts (id, body) and applies each action's latest marking.
+    async fn with_actions(&self, rows: Vec<(i64, String)>) -> Result<Vec<Alert>, StoreError> {
+        let mut alerts = Vec::with_capacity(rows.len());
+        for (id, body) in rows {
+            let mut alert: Alert =
+                serde_json::from_str(&body).map_err(|e| StoreError::Corrupt {
+                    event_id: id,
+                    message: format!("alert: {e}"),
+                })?;
+            alert.id = id;
+            let marks: Vec<(i64, bool, String, i64)> = sqlx::query_as(
+                "SELECT action, done, actor, at_ms FROM alert_actions WHERE alert_id = $1 ORDER BY id",
+            )
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?;
+            for (index, done, actor, at_ms) in marks {
+                let action: Option<&mut Action> = usize::try_from(index)
+                    .ok()
+                    .and_then(|i| alert.actions.get_mut(i));
+                if let Some(action) = action {
+                    action.done = done.then(|| Done {
+                        actor,
+                        at: millis(at_ms),
+                    });
+                }
+            }
+            alerts.push(alert);
+        }
+        Ok(alerts)
+    }
+}
+
+/// A unique-key violation as `Duplicate(what)`; any other error as it is.
+fn unique(e: sqlx::Error, what: impl FnOnce() -> String) -> StoreError {
+    match e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Duplicate(what()),
+        e => e.into(),
+    }
+}
+
+fn millis(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_keeps_nul_as_the_replacement_character() {
+        assert_eq!(text("MPH"), "MPH");
+        assert!(matches!(text("MPH"), Cow::Borrowed(_)));
+        assert_eq!(text("a\0b"), "a\u{FFFD}b");
+    }
+
+    #[test]
+    fn a_target_never_names_the_password() {
+        let options =
+            PgConnectOptions::from_str("postgres://levels:secret@db.example:6543/levels_prod")
+                .expect("a valid URL");
+        let target = describe(&options);
+        assert_eq!(
+            target,
+            "db.example:6543 (database levels_prod, user levels)"
+        );
+        let local = PgConnectOptions::from_str("postgres:///levels?host=/run/pg&port=5433&user=x")
+            .expect("a valid URL");
+        assert_eq!(
+            describe(&local),
+            "the socket in /run/pg, port 5433 (database levels, user x)"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_server_that_cannot_be_reached_is_named_without_the_password() {
+        // Port 1 on the loopback address: refused at once.
+        for url in [
+            "postgres://levels:hunter2@127.0.0.1:1/levels",
+            "postgresql://levels:hunter2@127.0.0.1:1/levels",
+        ] {
+            let refused = super::super::connect(url).await.err().expect("refused");
+            let message = refused.to_string();
+            assert!(matches!(refused, StoreError::Connect { .. }), "{message}");
+            assert!(
+                message.starts_with(
+                    "cannot connect to PostgreSQL at 127.0.0.1:1 (database levels, user levels): "
+                ),
+                "{message}"
+            );
+            assert!(!message.contains("hunter2"), "{message}");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unsupported_url_is_named_without_the_password() {
+        let refused = super::super::connect("mysql://root:hunter2@db/levels")
+            .await
+            .err()
+            .expect("refused");
+        assert_eq!(
+            refused.to_string(),
+            "unsupported database URL \"mysql://root:***@db/levels\": expected sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE"
+        );
+    }
+}
