@@ -115,6 +115,7 @@ on_both_stores!(
     producer_tokens_are_unique_and_revocable,
     levels_declarations_and_alerts,
     the_audit_log_is_newest_first_by_order_of_entry,
+    the_outbox_gives_back_every_published_write_in_commit_order,
 );
 
 fn at(text: &str) -> DateTime<Utc> {
@@ -129,7 +130,8 @@ fn record(id: &str, entity: &str, time: &str, body: &str) -> NewRecord {
         site: "MPH".into(),
         entity: entity.into(),
         at: DateTime::parse_from_rfc3339(time).expect("a timestamp"),
-        body: body.into(),
+        // The store keeps canonical JSON (its outbox carries it as such): a JSON string here.
+        body: serde_json::Value::from(body).to_string(),
     }
 }
 
@@ -147,6 +149,39 @@ fn committed(accepted: usize, duplicates: usize, applied: &[usize]) -> Commit {
         accepted,
         duplicates,
         applied: applied.to_vec(),
+        outbox: None,
+    }
+}
+
+/// A commit as `committed` describes it, once its outbox entry is checked: there is one
+/// exactly when records were applied, numbered after every earlier one.
+fn checked(commit: Commit, last: &mut i64) -> Commit {
+    match commit {
+        Commit::Committed {
+            accepted,
+            duplicates,
+            applied,
+            outbox,
+        } => {
+            match outbox {
+                Some(seq) => {
+                    assert!(
+                        !applied.is_empty(),
+                        "an outbox entry only for applied records"
+                    );
+                    assert!(seq > *last, "entry {seq} follows {last}");
+                    *last = seq;
+                }
+                None => assert!(applied.is_empty(), "applied records have an outbox entry"),
+            }
+            Commit::Committed {
+                accepted,
+                duplicates,
+                applied,
+                outbox: None,
+            }
+        }
+        conflicts => conflicts,
     }
 }
 
@@ -157,7 +192,10 @@ async fn state(store: &dyn Store) -> Vec<(Feed, String)> {
         .await
         .expect("current state")
         .into_iter()
-        .map(|row| (row.feed, row.body))
+        .map(|row| {
+            let text = serde_json::from_str(&row.body).expect("a JSON string");
+            (row.feed, text)
+        })
         .collect()
 }
 
@@ -269,6 +307,7 @@ async fn append_only_tables_refuse_any_change_in_the_database(s: Subject) {
 
 async fn a_batch_is_sorted_into_new_duplicate_and_conflicting_records(s: Subject) {
     let store = s.store.as_ref();
+    let mut last = 0;
     let beds = |records| batch("trust", Feed::Beds, records);
     let first = store
         .commit(&beds(vec![
@@ -276,6 +315,7 @@ async fn a_batch_is_sorted_into_new_duplicate_and_conflicting_records(s: Subject
             record("r2", "B", "2026-11-25T10:00:00Z", "b1"),
         ]))
         .await
+        .map(|c| checked(c, &mut last))
         .expect("commits");
     assert_eq!(first, committed(2, 0, &[0, 1]));
 
@@ -288,6 +328,7 @@ async fn a_batch_is_sorted_into_new_duplicate_and_conflicting_records(s: Subject
             record("r4", "A", "2026-11-25T10:00:00Z", "a2"),
         ]))
         .await
+        .map(|c| checked(c, &mut last))
         .expect("commits");
     assert_eq!(
         second,
@@ -323,6 +364,7 @@ async fn a_batch_is_sorted_into_new_duplicate_and_conflicting_records(s: Subject
             record("r6", "A", "2026-11-25T12:00:00Z", "a3"),
         ]))
         .await
+        .map(|c| checked(c, &mut last))
         .expect("commits");
     assert_eq!(
         again,
@@ -344,7 +386,11 @@ async fn a_batch_is_sorted_into_new_duplicate_and_conflicting_records(s: Subject
         vec![record("r1", "D", "2026-11-25T10:00:00Z", "d1")],
     );
     assert_eq!(
-        store.commit(&other_producer).await.expect("commits"),
+        store
+            .commit(&other_producer)
+            .await
+            .map(|c| checked(c, &mut last))
+            .expect("commits"),
         committed(1, 0, &[0])
     );
     let other_feed = batch(
@@ -353,7 +399,11 @@ async fn a_batch_is_sorted_into_new_duplicate_and_conflicting_records(s: Subject
         vec![record("r1", "ed", "2026-11-25T10:00:00Z", "e1")],
     );
     assert_eq!(
-        store.commit(&other_feed).await.expect("commits"),
+        store
+            .commit(&other_feed)
+            .await
+            .map(|c| checked(c, &mut last))
+            .expect("commits"),
         committed(1, 0, &[0])
     );
     assert_eq!(
@@ -371,14 +421,23 @@ async fn a_batch_is_sorted_into_new_duplicate_and_conflicting_records(s: Subject
 /// PostgreSQL keeps U+FFFD in its place.
 async fn text_with_nul_is_stored(s: Subject) {
     let store = s.store.as_ref();
+    let mut last = 0;
     let nul = |records| batch("trust", Feed::Handovers, records);
     let records = || vec![record("id\0", "conveyance\0", "2026-11-25T10:00:00Z", "{}")];
     assert_eq!(
-        store.commit(&nul(records())).await.expect("commits"),
+        store
+            .commit(&nul(records()))
+            .await
+            .map(|c| checked(c, &mut last))
+            .expect("commits"),
         committed(1, 0, &[0])
     );
     assert_eq!(
-        store.commit(&nul(records())).await.expect("commits"),
+        store
+            .commit(&nul(records()))
+            .await
+            .map(|c| checked(c, &mut last))
+            .expect("commits"),
         committed(0, 1, &[])
     );
     let now = Utc::now();
@@ -940,4 +999,101 @@ async fn postgres_commits_that_cross_on_the_same_entities_do_not_deadlock() {
         assert!(matches!(commit, Commit::Committed { accepted: 4, .. }));
     }
     assert_eq!(state(store.as_ref()).await.len(), 4);
+}
+
+/// What the live fan-out of every replica reads: each write that screens see, in order.
+async fn the_outbox_gives_back_every_published_write_in_commit_order(s: Subject) {
+    use levels::store::Published;
+    use levels_shared::live::Change;
+    let store = s.store.as_ref();
+    let start = store.outbox_last().await.expect("reads");
+    let head = store.outbox_head();
+    let now = Utc::now();
+    let beds = |records| batch("trust", Feed::Beds, records);
+    store
+        .commit(&beds(vec![
+            record("r1", "A", "2026-11-25T10:00:00Z", "a1"),
+            record("r2", "A", "2026-11-25T09:00:00Z", "a0"),
+        ]))
+        .await
+        .expect("commits");
+    // Nothing applied (a duplicate): nothing published.
+    store
+        .commit(&beds(vec![record("r1", "A", "2026-11-25T10:00:00Z", "a1")]))
+        .await
+        .expect("commits");
+    let alert = store
+        .record_level(&declared("site:MPH", Some(3), now), Some(&raised(now)))
+        .await
+        .expect("recorded")
+        .expect("an alert id");
+    store
+        .record_action(alert, 1, true, "alex", now)
+        .await
+        .expect("recorded");
+
+    let entries = store.outbox_after(start, 100).await.expect("reads");
+    let seqs: Vec<i64> = entries.iter().map(|(seq, _)| *seq).collect();
+    assert_eq!(
+        seqs,
+        vec![start + 1, start + 2, start + 3],
+        "numbered without gaps"
+    );
+    assert_eq!(
+        *head.borrow(),
+        start + 3,
+        "this process knows its own commits at once"
+    );
+    assert_eq!(store.outbox_last().await.expect("reads"), start + 3);
+    match &entries[0].1 {
+        Published::Records { feed, records } => {
+            assert_eq!(*feed, Feed::Beds);
+            let bodies: Vec<&str> = records.iter().map(|r| r.get()).collect();
+            assert_eq!(
+                bodies,
+                vec!["\"a1\""],
+                "only the record that became current"
+            );
+        }
+        other => panic!("expected records, got {other:?}"),
+    }
+    match &entries[1].1 {
+        Published::Changes { changes } => {
+            assert!(matches!(
+                &changes[0],
+                Change::Declared { declaration: Some(d), .. } if d.level == 3 && d.actor == "alex"
+            ));
+            assert!(matches!(&changes[1], Change::Alert { alert: a } if a.id == alert));
+        }
+        other => panic!("expected changes, got {other:?}"),
+    }
+    match &entries[2].1 {
+        Published::Changes { changes } => assert!(matches!(
+            &changes[0],
+            Change::Action { alert: a, index: 1, done: Some(d) } if *a == alert && d.actor == "alex"
+        )),
+        other => panic!("expected changes, got {other:?}"),
+    }
+    assert_eq!(
+        store
+            .outbox_after(start + 2, 100)
+            .await
+            .expect("reads")
+            .len(),
+        1,
+        "read from where a follower left off"
+    );
+    // Pruning removes old entries but never reuses their numbers.
+    let pruned = store
+        .prune_outbox(Utc::now() + Duration::seconds(1))
+        .await
+        .expect("prunes");
+    assert!(pruned >= 3);
+    store
+        .commit(&beds(vec![record("r3", "B", "2026-11-25T10:00:00Z", "b1")]))
+        .await
+        .expect("commits");
+    let after = store.outbox_after(0, 100).await.expect("reads");
+    assert_eq!(after.len(), 1);
+    assert_eq!(after[0].0, start + 4);
 }

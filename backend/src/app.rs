@@ -168,9 +168,12 @@ impl Application {
         let (mut live_state, mut projection) =
             state::project(&rows, chrono::Utc::now(), Some(escalator), shown)?;
         // Levels recalculated from the stored state: recorded if they moved while we were
-        // down; the alerts that raises reach the screens through the outbox.
-        escalation::alerts::record(store.as_ref(), &policy, projection.take_level_changes())
-            .await?;
+        // down; the alerts that raises reach the screens through the outbox. (A replica
+        // that does not lead yet leaves this to the one that does, at its next refresh.)
+        let recalculated = projection.take_level_changes();
+        if store.leads() {
+            escalation::alerts::record(store.as_ref(), &policy, recalculated).await?;
+        }
         escalation::alerts::restore(store.as_ref(), &mut live_state).await?;
         tracing::info!(
             sites = reference.sites.len(),
@@ -294,9 +297,13 @@ async fn refresh_measures(app: AppState) {
             _ = closed.wait_for(|c| *c) => break,
         }
         let mut projection = app.projection.lock().await;
-        let changes = projection.refresh(chrono::Utc::now());
+        let now = chrono::Utc::now();
+        let changes = projection.refresh(now);
         app.hub.publish(changes);
         escalation::alerts::record_levels(&app, projection.take_level_changes()).await;
+        // Levels that moved while no replica led (or before this one did) are recorded
+        // now; those already stored are skipped.
+        escalation::alerts::record_levels(&app, projection.levels_now(now)).await;
     }
 }
 

@@ -40,6 +40,10 @@ pub async fn readyz(State(app): State<AppState>) -> (StatusCode, Json<Value>) {
             "database": database,
             "reference_sites": sites,
             "shutting_down": shutting_down,
+            // Whether this replica records calculated level changes for all of them.
+            "leads": app.store.leads(),
+            // The last outbox entry this replica has sent to its screens.
+            "published": app.follower.last(),
         })),
     )
 }

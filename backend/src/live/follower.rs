@@ -42,6 +42,11 @@ impl Progress {
         app.hub.state().1
     }
 
+    /// The last outbox entry published here.
+    pub fn last(&self) -> i64 {
+        *self.0.borrow()
+    }
+
     /// Waits until everything this process knows to be committed is published.
     pub async fn caught_up(&self, app: &AppState) -> u64 {
         let head = *app.store.outbox_head().borrow();

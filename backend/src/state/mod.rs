@@ -108,6 +108,28 @@ impl Projection {
         std::mem::take(&mut self.level_changes)
     }
 
+    /// Every calculated level shown now, as changes at `now`: what a replica that has just
+    /// come to lead compares with the stored levels, to record what moved while another
+    /// replica led or none did.
+    pub fn levels_now(&self, now: DateTime<Utc>) -> Vec<LevelChange> {
+        self.live
+            .levels
+            .iter()
+            .filter_map(|(entity, levels)| {
+                let explanation = levels.calculated.as_ref()?;
+                Some(LevelChange {
+                    entity: entity.clone(),
+                    kind: LevelKind::Calculated,
+                    at: now,
+                    level: explanation.level,
+                    explanation: Some(explanation.clone()),
+                    actor: None,
+                    reason: None,
+                })
+            })
+            .collect()
+    }
+
     /// Mirrors changes published as they are (declarations, alerts, actions).
     pub fn mirror(&mut self, changes: &[Change]) {
         for change in changes {

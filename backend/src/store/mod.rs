@@ -435,7 +435,7 @@ pub fn redacted(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::redacted;
+    use super::*;
 
     #[test]
     fn a_redacted_url_has_no_password() {
@@ -457,11 +457,6 @@ mod tests {
             assert_eq!(redacted(url), shown, "{url}");
         }
     }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
 
     #[test]
     fn an_outbox_entry_reads_back_as_written() {

@@ -9,13 +9,19 @@
 //!   cannot deadlock.
 //! - Text cannot hold NUL, so every text parameter goes through [`text`].
 //!
-//! Commits are durable with PostgreSQL's defaults (`synchronous_commit = on`). Every write
-//! goes through a transaction on [`PostgresStore::pool`], where an outbox row and a
-//! `NOTIFY` can later join the commit.
+//! Commits are durable with PostgreSQL's defaults (`synchronous_commit = on`).
+//!
+//! Several replicas: every write that screens see appends an outbox entry and a
+//! `NOTIFY levels_outbox, 'SEQ'` in its own transaction. PostgreSQL delivers the
+//! notification only once the write is committed; each replica's listener turns it into a
+//! wake-up of its follower ([`crate::live::follower`]), which reads the entries themselves.
+//! One replica at a time leads (holds a session advisory lock) and records calculated
+//! level changes; when it dies its connection closes, the lock is freed, and another takes
+//! over within [`LEAD_RETRY`].
 
 use super::{
-    AccountStore, AuditEntry, Batch, Commit, NewUser, ProducerRow, Sample, StateRow, Store,
-    StoreError, UserRow,
+    AccountStore, AuditEntry, Batch, Commit, NewUser, ProducerRow, Published, Sample, StateRow,
+    Store, StoreError, UserRow,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -28,11 +34,25 @@ use sqlx::{ConnectOptions, Connection, PgConnection, PgPool, Row};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::watch;
 
 pub struct PostgresStore {
     pool: PgPool,
+    head: Arc<watch::Sender<i64>>,
+    leading: Arc<AtomicBool>,
+    /// Dropped with the store, which ends its listener and leadership tasks.
+    _stop: watch::Sender<()>,
 }
+
+/// The notification channel that wakes every replica's follower.
+const CHANNEL: &str = "levels_outbox";
+/// The session advisory lock the leading replica holds.
+const LEAD_LOCK: i64 = 0x6c65_7665_6c73; // "levels"
+/// How often a replica that does not lead tries to, and one that does checks it still can.
+pub const LEAD_RETRY: Duration = Duration::from_secs(2);
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -77,12 +97,136 @@ impl PostgresStore {
             .await
             .map_err(|e| connect_error(e.to_string()))?;
         MIGRATOR.run(&pool).await?;
-        Ok(PostgresStore { pool })
+        let last: i64 = sqlx::query_scalar("SELECT seq FROM outbox_counter")
+            .fetch_one(&pool)
+            .await?;
+        let head = Arc::new(watch::Sender::new(last));
+        let leading = Arc::new(AtomicBool::new(false));
+        let (stop, stopped) = watch::channel(());
+        tokio::spawn(listen(pool.clone(), head.clone(), stopped.clone()));
+        tokio::spawn(lead(options, leading.clone(), stopped));
+        Ok(PostgresStore {
+            pool,
+            head,
+            leading,
+            _stop: stop,
+        })
     }
 
-    /// The connection pool, for what is PostgreSQL-only (an outbox, `LISTEN`/`NOTIFY`).
+    /// The connection pool, for what is PostgreSQL-only.
     pub fn pool(&self) -> &PgPool {
         &self.pool
+    }
+
+    fn committed(&self, seq: Option<i64>) {
+        if let Some(seq) = seq {
+            advance(&self.head, seq);
+        }
+    }
+}
+
+/// Moves the known head forward (never back: notifications may arrive out of order).
+fn advance(head: &watch::Sender<i64>, seq: i64) {
+    head.send_if_modified(|h| {
+        let newer = seq > *h;
+        *h = (*h).max(seq);
+        newer
+    });
+}
+
+/// Appends what a write publishes, last in its transaction (the counter's row lock is held
+/// until commit, so no other entry can be numbered in between), and notifies every replica.
+async fn append_outbox(tx: &mut PgConnection, published: &Published) -> Result<i64, StoreError> {
+    let seq: i64 = sqlx::query_scalar("UPDATE outbox_counter SET seq = seq + 1 RETURNING seq")
+        .fetch_one(&mut *tx)
+        .await?;
+    sqlx::query("INSERT INTO outbox (seq, at_ms, body) VALUES ($1, $2, $3)")
+        .bind(seq)
+        .bind(Utc::now().timestamp_millis())
+        .bind(published.to_json())
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(CHANNEL)
+        .bind(seq.to_string())
+        .execute(&mut *tx)
+        .await?;
+    Ok(seq)
+}
+
+/// Turns other replicas' notifications into wake-ups, until the store is dropped. A lost
+/// connection loses notifications meanwhile; the follower's poll covers the gap.
+async fn listen(pool: PgPool, head: Arc<watch::Sender<i64>>, mut stop: watch::Receiver<()>) {
+    loop {
+        let mut listener = match sqlx::postgres::PgListener::connect_with(&pool).await {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for outbox notifications; retrying");
+                tokio::select! {
+                    _ = tokio::time::sleep(LEAD_RETRY) => continue,
+                    _ = stop.changed() => return,
+                }
+            }
+        };
+        if let Err(e) = listener.listen(CHANNEL).await {
+            tracing::warn!(error = %e, "cannot listen for outbox notifications; retrying");
+            continue;
+        }
+        loop {
+            tokio::select! {
+                got = listener.recv() => match got {
+                    Ok(note) => {
+                        if let Ok(seq) = note.payload().parse::<i64>() {
+                            advance(&head, seq);
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "outbox notifications interrupted; reconnecting");
+                        break;
+                    }
+                },
+                _ = stop.changed() => return,
+            }
+        }
+    }
+}
+
+/// Holds the leading replica's lock on a connection of its own, or keeps trying to.
+async fn lead(options: PgConnectOptions, leading: Arc<AtomicBool>, mut stop: watch::Receiver<()>) {
+    loop {
+        if let Ok(mut conn) = options.connect().await {
+            loop {
+                let held = if leading.load(Ordering::Relaxed) {
+                    // Still connected means still holding it.
+                    sqlx::query("SELECT 1").execute(&mut conn).await.is_ok()
+                } else {
+                    sqlx::query_scalar::<_, bool>("SELECT pg_try_advisory_lock($1)")
+                        .bind(LEAD_LOCK)
+                        .fetch_one(&mut conn)
+                        .await
+                        .unwrap_or(false)
+                };
+                if held != leading.swap(held, Ordering::Relaxed) {
+                    tracing::info!(leading = held, "replica leadership changed");
+                }
+                if !held && conn.ping().await.is_err() {
+                    break;
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(LEAD_RETRY) => {}
+                    _ = stop.changed() => {
+                        leading.store(false, Ordering::Relaxed);
+                        let _ = conn.close().await;
+                        return;
+                    }
+                }
+            }
+        }
+        leading.store(false, Ordering::Relaxed);
+        tokio::select! {
+            _ = tokio::time::sleep(LEAD_RETRY) => {}
+            _ = stop.changed() => return,
+        }
     }
 }
 
@@ -122,14 +266,73 @@ fn opt_text(s: Option<&str>) -> Option<Cow<'_, str>> {
 impl Store for PostgresStore {
     async fn commit(&self, batch: &Batch) -> Result<Commit, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let commit = commit_in(&mut tx, batch).await?;
-        // Replicas will learn of a commit from an outbox row written here, in the same
-        // transaction, and a NOTIFY that PostgreSQL delivers only once it is committed.
-        match commit {
-            Commit::Committed { accepted, .. } if accepted > 0 => tx.commit().await?,
+        let mut commit = commit_in(&mut tx, batch).await?;
+        match &mut commit {
+            Commit::Committed {
+                accepted,
+                applied,
+                outbox,
+                ..
+            } if *accepted > 0 => {
+                if !applied.is_empty() {
+                    let published =
+                        Published::records(batch, applied).map_err(|e| StoreError::Corrupt {
+                            event_id: 0,
+                            message: format!("a canonical record is not JSON: {e}"),
+                        })?;
+                    *outbox = Some(append_outbox(&mut tx, &published).await?);
+                }
+                tx.commit().await?;
+                self.committed(*outbox);
+            }
             _ => tx.rollback().await?,
         }
         Ok(commit)
+    }
+
+    fn outbox_head(&self) -> watch::Receiver<i64> {
+        self.head.subscribe()
+    }
+
+    async fn outbox_last(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar("SELECT seq FROM outbox_counter")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    async fn outbox_after(
+        &self,
+        seq: i64,
+        limit: u32,
+    ) -> Result<Vec<(i64, Published)>, StoreError> {
+        let rows: Vec<(i64, String)> =
+            sqlx::query_as("SELECT seq, body FROM outbox WHERE seq > $1 ORDER BY seq LIMIT $2")
+                .bind(seq)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+        rows.into_iter()
+            .map(|(seq, body)| {
+                serde_json::from_str(&body)
+                    .map(|published| (seq, published))
+                    .map_err(|e| StoreError::Outbox {
+                        seq,
+                        message: e.to_string(),
+                    })
+            })
+            .collect()
+    }
+
+    async fn prune_outbox(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        Ok(sqlx::query("DELETE FROM outbox WHERE at_ms < $1")
+            .bind(before.timestamp_millis())
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
+    }
+
+    fn leads(&self) -> bool {
+        self.leading.load(Ordering::Relaxed)
     }
 
     async fn current_state(&self) -> Result<Vec<StateRow>, StoreError> {
@@ -252,7 +455,12 @@ impl Store for PostgresStore {
                     .await?;
             id = Some(new);
         }
+        let seq = match Published::level(change, alert.zip(id)) {
+            Some(published) => Some(append_outbox(&mut tx, &published).await?),
+            None => None,
+        };
         tx.commit().await?;
+        self.committed(seq);
         Ok(id)
     }
 
@@ -439,6 +647,7 @@ impl Store for PostgresStore {
         actor: &str,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO alert_actions (alert_id, action, done, actor, at_ms)
              VALUES ($1, $2, $3, $4, $5)",
@@ -448,8 +657,11 @@ impl Store for PostgresStore {
         .bind(done)
         .bind(text(actor))
         .bind(at.timestamp_millis())
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        let seq = append_outbox(&mut tx, &Published::action(alert, index, done, actor, at)).await?;
+        tx.commit().await?;
+        self.committed(Some(seq));
         Ok(())
     }
 
@@ -527,6 +739,7 @@ async fn commit_in(tx: &mut PgConnection, batch: &Batch) -> Result<Commit, Store
             accepted: 0,
             duplicates,
             applied: Vec::new(),
+            outbox: None,
         });
     }
 
@@ -599,6 +812,7 @@ async fn commit_in(tx: &mut PgConnection, batch: &Batch) -> Result<Commit, Store
         accepted: new.len(),
         duplicates,
         applied,
+        outbox: None,
     })
 }
 
