@@ -14,6 +14,8 @@ pub mod ed;
 pub mod error;
 pub mod fields;
 pub mod handovers;
+#[cfg(test)]
+mod proptests;
 
 use crate::app::AppState;
 use crate::escalation::alerts;
@@ -22,13 +24,14 @@ use crate::store::{Batch, Commit, NewRecord, StoreError};
 use auth::Producer;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
 use axum::routing::post;
 use axum::{Json, Router};
 use body::RawRecord;
 use chrono::{DateTime, FixedOffset, Utc};
-use error::{IngestError, RecordError};
+use error::{IngestError, Invalid, RecordError};
 use fields::Fields;
 use levels_shared::feed::Feed;
 use levels_shared::live::Change;
@@ -113,9 +116,9 @@ pub fn validate_batch(
     feed: Feed,
     raw: &[RawRecord],
     ctx: &RecordContext,
-) -> Result<Vec<Record>, Vec<RecordError>> {
+) -> Result<Vec<Record>, Invalid> {
     let mut records = Vec::with_capacity(raw.len());
-    let mut errors = Vec::new();
+    let mut invalid = Invalid::default();
     let latest = ctx.now + chrono::Duration::seconds(ctx.max_future_seconds);
     for r in raw {
         let mut f = Fields::new(r, latest);
@@ -132,17 +135,17 @@ pub fn validate_batch(
             // Every getter that failed recorded an error, so a complete record is here.
             records.extend(record);
         }
-        errors.extend(field_errors.into_iter().map(|e| RecordError {
+        invalid.add_record(field_errors.into_iter().map(|e| RecordError {
             index: r.index,
             line: r.line,
             field: e.field,
             message: e.message,
         }));
     }
-    if errors.is_empty() {
+    if invalid.is_empty() {
         Ok(records)
     } else {
-        Err(errors)
+        Err(invalid)
     }
 }
 
@@ -165,31 +168,63 @@ fn read_envelope(f: &mut Fields, ctx: &RecordContext) -> Envelope {
     }
 }
 
-#[tracing::instrument(skip_all, fields(feed = %feed_name, producer))]
+/// What a request's head says, checked before its body is read: a producer whose token
+/// may post to this feed, in a format the contract accepts. A request refused for any of
+/// these is answered without reading its body, so a client without a token cannot make
+/// the server buffer bodies of up to the size limit, or wait for ones that never come.
+pub struct Admitted {
+    producer: Producer,
+    feed: Feed,
+    format: body::Format,
+}
+
+impl FromRequestParts<AppState> for Admitted {
+    type Rejection = IngestError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, IngestError> {
+        let producer: Producer = app
+            .producers
+            .authenticate(&parts.headers, app.store.as_ref())
+            .await
+            .map_err(IngestError::Unauthorized)?;
+        let feed_name = match Path::<String>::from_request_parts(parts, app).await {
+            Ok(Path(name)) => name,
+            // Not UTF-8 once percent-decoded: name it as it was sent.
+            Err(_) => parts.uri.path().rsplit('/').next().unwrap_or("").to_owned(),
+        };
+        let feed = Feed::parse(&feed_name)
+            .ok_or_else(|| IngestError::UnknownFeed(fields::shown_name(&feed_name)))?;
+        if !producer.may_write(feed) {
+            return Err(IngestError::Forbidden(format!(
+                "this token may not post to the {feed} feed"
+            )));
+        }
+        let content_type = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let format = body::Format::from_content_type(content_type)
+            .ok_or_else(|| IngestError::UnsupportedMediaType(fields::shown_name(content_type)))?;
+        Ok(Admitted {
+            producer,
+            feed,
+            format,
+        })
+    }
+}
+
+#[tracing::instrument(skip_all, fields(feed = %admitted.feed, producer = %admitted.producer.name))]
 async fn ingest(
     State(app): State<AppState>,
-    Path(feed_name): Path<String>,
-    headers: HeaderMap,
+    admitted: Admitted,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<IngestReply>, IngestError> {
-    let producer: Producer = app
-        .producers
-        .authenticate(&headers, app.store.as_ref())
-        .await
-        .map_err(IngestError::Unauthorized)?;
-    tracing::Span::current().record("producer", producer.name.as_str());
-    let feed = Feed::parse(&feed_name).ok_or(IngestError::UnknownFeed(feed_name.clone()))?;
-    if !producer.may_write(feed) {
-        return Err(IngestError::Forbidden(format!(
-            "this token may not post to the {feed} feed"
-        )));
-    }
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let format = body::Format::from_content_type(content_type)
-        .ok_or_else(|| IngestError::UnsupportedMediaType(content_type.to_owned()))?;
+    let Admitted {
+        producer,
+        feed,
+        format,
+    } = admitted;
     let body = body.map_err(|e| match e.status() {
         StatusCode::PAYLOAD_TOO_LARGE => IngestError::TooLarge(app.config.ingest.max_body_bytes),
         _ => IngestError::Body(e.body_text()),
@@ -227,20 +262,17 @@ async fn ingest(
         .await
         .map_err(|e| IngestError::Internal(format!("the ingest task failed: {e}")))??;
     match commit {
-        Commit::Conflicts(positions) => Err(IngestError::Invalid(
-            positions
-                .into_iter()
-                .map(|i| RecordError {
-                    index: raw[i].index,
-                    line: raw[i].line,
-                    field: "id".into(),
-                    message: format!(
-                        "id {:?} was already accepted from this producer with different content",
-                        ids[i]
-                    ),
-                })
-                .collect(),
-        )),
+        Commit::Conflicts(positions) => Err(IngestError::Invalid(Invalid::of_records(
+            positions.into_iter().map(|i| RecordError {
+                index: raw[i].index,
+                line: raw[i].line,
+                field: "id".into(),
+                message: format!(
+                    "id {:?} was already accepted from this producer with different content",
+                    ids[i]
+                ),
+            }),
+        ))),
         Commit::Committed {
             accepted,
             duplicates,
@@ -341,7 +373,11 @@ pub(crate) mod testing {
         };
         match validate_batch(feed, &[raw], &ctx) {
             Ok(mut records) => Ok(records.pop().expect("a valid batch of one has one record")),
-            Err(errors) => Err(errors.into_iter().map(|e| (e.field, e.message)).collect()),
+            Err(invalid) => Err(invalid
+                .errors
+                .into_iter()
+                .map(|e| (e.field, e.message))
+                .collect()),
         }
     }
 
