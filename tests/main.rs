@@ -10,6 +10,7 @@ mod docs;
 mod escalation;
 mod feeds;
 mod history;
+mod hostile;
 mod ingest;
 mod live;
 mod restart;

@@ -169,9 +169,10 @@ fn read_envelope(f: &mut Fields, ctx: &RecordContext) -> Envelope {
 }
 
 /// What a request's head says, checked before its body is read: a producer whose token
-/// may post to this feed, in a format the contract accepts. A request refused for any of
-/// these is answered without reading its body, so a client without a token cannot make
-/// the server buffer bodies of up to the size limit, or wait for ones that never come.
+/// may post to this feed, in a format the contract accepts, announcing a body within the
+/// limit. A request refused for any of these is answered without reading its body, so a
+/// client without a token cannot make the server buffer bodies of up to the size limit,
+/// and nobody can make it wait for a body it would refuse anyway.
 pub struct Admitted {
     producer: Producer,
     feed: Feed,
@@ -206,6 +207,16 @@ impl FromRequestParts<AppState> for Admitted {
             .unwrap_or("");
         let format = body::Format::from_content_type(content_type)
             .ok_or_else(|| IngestError::UnsupportedMediaType(fields::shown_name(content_type)))?;
+        // A body announced as over the limit is refused before any of it is read.
+        let limit = app.config.ingest.max_body_bytes;
+        let announced = parts
+            .headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        if announced.is_some_and(|n| n > limit as u64) {
+            return Err(IngestError::TooLarge(limit));
+        }
         Ok(Admitted {
             producer,
             feed,
