@@ -629,6 +629,7 @@ async fn a_request_whose_body_stalls_is_answered_408_or_closed_within_the_reques
     let started = Instant::now();
     let line = until_answered_or_closed(&mut tcp, Duration::from_secs(30)).await;
     let took = started.elapsed();
+    eprintln!("a stalled body was answered {line:?} after {took:?}");
     assert!(
         line.as_deref()
             .is_none_or(|l| l.starts_with("HTTP/1.1 408")),

@@ -5,6 +5,7 @@
 
 mod accounts;
 mod browser;
+mod crash;
 mod discharge;
 mod docs;
 mod escalation;
