@@ -73,8 +73,8 @@ fn modified(path: &Path) -> SystemTime {
 
 fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    let entries = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()));
+    let entries =
+        std::fs::read_dir(dir).unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()));
     for entry in entries.flatten() {
         let path = entry.path();
         if path.is_dir() {
@@ -218,10 +218,9 @@ struct Producer {
 
 impl Producer {
     fn next_batch(&mut self, round: usize, rng: &mut Rng) -> (&'static str, Vec<Value>) {
-        let feed = if self.batch % 2 == 0 {
-            "beds"
-        } else {
-            "handovers"
+        let feed = match self.batch % 2 {
+            0 => "beds",
+            _ => "handovers",
         };
         let n = rng.between(1, 8);
         let records = (0..n)
@@ -462,7 +461,10 @@ async fn acknowledged_batches_survive_sigkill_and_no_batch_is_ever_half_applied(
         }
         // A stored batch is one commit: one batch row, all of its records, nothing else.
         let batch_ids: BTreeSet<i64> = present.iter().map(|(_, b)| *b).collect();
-        assert!(batch_ids.len() <= 1, "one batch in several commits: {batch_ids:?}");
+        assert!(
+            batch_ids.len() <= 1,
+            "one batch in several commits: {batch_ids:?}"
+        );
         for (feed, id) in &present {
             assert_eq!(feed, batch.feed);
             assert_eq!(sizes.get(id), Some(&(ids.len() as i64)), "batch row {id}");
@@ -496,8 +498,7 @@ async fn acknowledged_batches_survive_sigkill_and_no_batch_is_ever_half_applied(
             .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
             .unwrap_or_else(|| panic!("a timestamp, not {v}"))
     };
-    let mut latest: BTreeMap<&str, (chrono::DateTime<chrono::FixedOffset>, i64)> =
-        BTreeMap::new();
+    let mut latest: BTreeMap<&str, (chrono::DateTime<chrono::FixedOffset>, i64)> = BTreeMap::new();
     for batch in sent.iter().filter(|b| b.feed == "beds") {
         for r in &batch.records {
             if events.contains_key(r["id"].as_str().unwrap_or_default()) {
@@ -535,7 +536,10 @@ async fn acknowledged_batches_survive_sigkill_and_no_batch_is_ever_half_applied(
     }
     server.kill().await;
     let (integrity, after, _) = event_log(&db).await;
-    assert_eq!(integrity, "ok", "PRAGMA integrity_check after the last kill");
+    assert_eq!(
+        integrity, "ok",
+        "PRAGMA integrity_check after the last kill"
+    );
     assert_eq!(after.len(), events.len(), "re-sent batches added nothing");
 
     let acked = sent.iter().filter(|b| b.outcome == Outcome::Acked).count();
@@ -547,7 +551,10 @@ async fn acknowledged_batches_survive_sigkill_and_no_batch_is_ever_half_applied(
         events.len(),
         started.elapsed()
     );
-    assert!(acked > 0, "no batch was acknowledged: the test proved nothing");
+    assert!(
+        acked > 0,
+        "no batch was acknowledged: the test proved nothing"
+    );
     assert!(
         started.elapsed() < Duration::from_secs(90),
         "the crash test took {:?}",
