@@ -837,3 +837,98 @@ async fn huge_frames_binary_floods_and_invalid_utf8_never_disturb_other_clients(
     still_serving(&app, &mut late, "late-client").await;
     app.stop().await;
 }
+
+/// Every reading endpoint, as a role that may read it: never a server error.
+async fn every_read_answers(app: &TestApp) {
+    let reads: [(&str, Role); 9] = [
+        ("/api/v1/state", Role::Display),
+        ("/api/v1/reference", Role::Display),
+        (
+            "/api/v1/history?entity=site:MPH&measure=ga_occupancy",
+            Role::SystemLeader,
+        ),
+        ("/api/v1/levels?entity=system", Role::SystemLeader),
+        ("/api/v1/levels/daily?entity=system", Role::SystemLeader),
+        ("/api/v1/alerts", Role::SiteManager),
+        ("/api/v1/discharge/patients", Role::DischargeCoordinator),
+        ("/api/v1/exports/delays.csv", Role::SystemLeader),
+        ("/api/v1/audit", Role::Admin),
+    ];
+    for (path, role) in reads {
+        let (status, body) = app.get_as(Some(role), path).await;
+        assert!(status < 500, "{path}: {status} {body}");
+    }
+}
+
+#[tokio::test]
+async fn records_with_extreme_but_valid_times_never_break_the_state_the_reads_or_a_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = TestApp::spawn(test_config(dir.path())).await;
+    let mut watcher = live_client(&app).await;
+    let times = [
+        "0000-01-01T00:00:00+23:59",
+        "0001-01-01T00:00:00Z",
+        "1970-01-01T00:00:00Z",
+        "2016-12-31T23:59:60Z",
+        "2026-03-29T01:30:00+01:00",
+    ];
+    let fields: [(&str, &[&str]); 5] = [
+        ("beds", &["at"]),
+        ("handovers", &["at", "arrived_at", "handed_over_at"]),
+        ("discharge-delays", &["at", "admitted_at", "ready_at"]),
+        ("community", &["at"]),
+        ("ed", &["at"]),
+    ];
+    let mut accepted = 0;
+    for (feed, names) in fields {
+        for name in names {
+            for (i, t) in times.iter().enumerate() {
+                let mut record = valid(feed, &format!("time-{name}-{i}"));
+                record[*name] = json!(t);
+                if *name == "arrived_at" {
+                    // Still waiting since then: the longest wait grows from there.
+                    record
+                        .as_object_mut()
+                        .expect("an object")
+                        .remove("handed_over_at");
+                }
+                if feed == "discharge-delays" {
+                    record["patient"] = json!(format!("PX-{name}-{i}"));
+                    if *name == "admitted_at" {
+                        record["ready_at"] = json!(t);
+                    }
+                }
+                let (status, body) = app
+                    .post(
+                        feed,
+                        Some(TOKEN),
+                        "application/json",
+                        json!([record]).to_string(),
+                    )
+                    .await;
+                assert!(
+                    status == 200 || status == 422,
+                    "{feed} {name}={t}: {status} {body}"
+                );
+                accepted += usize::from(status == 200);
+            }
+        }
+    }
+    assert!(accepted >= 20, "only {accepted} accepted");
+    every_read_answers(&app).await;
+    still_serving(&app, &mut watcher, "after-extreme-times").await;
+    let before = app.state().await;
+    app.stop().await;
+
+    // The state is rebuilt from the log as it was.
+    let app = TestApp::spawn(test_config(dir.path())).await;
+    let after = app.state().await;
+    assert_eq!(
+        after["state"]["sites"]["MPH"]["beds"], before["state"]["sites"]["MPH"]["beds"],
+        "beds survive a restart"
+    );
+    every_read_answers(&app).await;
+    let mut watcher = live_client(&app).await;
+    still_serving(&app, &mut watcher, "after-restart").await;
+    app.stop().await;
+}
