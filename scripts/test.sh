@@ -15,6 +15,8 @@ cargo clippy --locked -p levels-shared -p levels -p levels-tests --all-targets -
 cargo clippy --locked -p levels-frontend --target wasm32-unknown-unknown -- -D warnings
 echo "==> building the dashboard the browser test loads"
 trunk build --release --offline
+echo "==> building the server binary the crash test runs and kills"
+cargo build --locked -p levels --bin levels
 echo "==> tests"
 log=$(mktemp)
 cargo test --locked -p levels-shared -p levels -p levels-tests 2>&1 | tee "$log"

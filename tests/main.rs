@@ -6,11 +6,13 @@
 
 mod accounts;
 mod browser;
+mod crash;
 mod discharge;
 mod docs;
 mod escalation;
 mod feeds;
 mod history;
+mod hostile;
 mod ingest;
 mod live;
 mod operations;

@@ -50,7 +50,7 @@ pub fn router(state: AppState) -> Router {
     let dashboard =
         ServeDir::new(static_dir).fallback(ServeFile::new(static_dir.join("index.html")));
     let router = Router::new()
-        .merge(feeds::router())
+        .merge(feeds::router(&state))
         .merge(live::router())
         .merge(history::router())
         .merge(discharge::router())
@@ -258,27 +258,20 @@ impl Application {
         self,
         signal: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        use axum::serve::ListenerExt;
         let hub = self.state.hub.clone();
+        let header_timeout =
+            Duration::from_secs(self.state.config.server.request_timeout_seconds.max(1));
         let app = router(self.state);
         let stopping = async move {
             signal.await;
             tracing::info!("shutting down: closing live sessions");
             hub.close();
         };
-        // Each request knows its client's address, for the audit log.
-        let service = app.into_make_service_with_connect_info::<SocketAddr>();
         match self.tls {
-            None => {
-                axum::serve(self.listener, service)
-                    .with_graceful_shutdown(stopping)
-                    .await?
-            }
+            None => crate::serve::serve(self.listener, app, header_timeout, stopping).await,
             Some(config) => {
                 let listener = crate::tls::TlsListener::new(self.listener, config)?;
-                axum::serve(listener.tap_io(|_| {}), service)
-                    .with_graceful_shutdown(stopping)
-                    .await?
+                crate::serve::serve(listener, app, header_timeout, stopping).await
             }
         }
         Ok(())

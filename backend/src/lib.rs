@@ -14,7 +14,8 @@
 //! - [`sim`]: the Somerset simulator, a producer that posts through the same HTTP path.
 //! - [`reference`]: sites and map areas loaded from configured files.
 //! - [`accounts`]: people's accounts, passwords (Argon2id), sessions and sign-in.
-//! - [`tls`]: optional HTTPS with rustls.
+//! - [`serve`]: the connection loop (HTTP/1 with upgrades, header timeout, graceful stop);
+//!   [`tls`]: optional HTTPS with rustls.
 //! - [`headers`]: security headers, with a Content-Security-Policy for the dashboard.
 //! - [`exports`]: aggregate exports for planning, small numbers suppressed.
 //! - [`audit`]: the append-only audit log and its admin-only API.
@@ -40,6 +41,7 @@ pub mod history;
 pub mod live;
 pub mod metrics;
 pub mod reference;
+pub mod serve;
 pub mod sim;
 pub mod state;
 pub mod store;

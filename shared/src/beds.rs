@@ -134,9 +134,10 @@ pub struct BedTotals {
 }
 
 impl BedTotals {
-    /// Open beds: core plus escalation.
+    /// Open beds: core plus escalation. Saturating: validation bounds every count, but a
+    /// browser must not panic (debug) or wrap (release) on whatever the wire brings.
     pub fn open(&self) -> u32 {
-        self.core_open + self.escalation_open
+        self.core_open.saturating_add(self.escalation_open)
     }
 
     /// Available beds: open minus occupied (validation guarantees occupied ≤ open).
@@ -155,10 +156,10 @@ impl BedTotals {
     }
 
     fn add(mut self, other: BedTotals) -> BedTotals {
-        self.core_open += other.core_open;
-        self.escalation_open += other.escalation_open;
-        self.occupied += other.occupied;
-        self.closed_ipc += other.closed_ipc;
+        self.core_open = self.core_open.saturating_add(other.core_open);
+        self.escalation_open = self.escalation_open.saturating_add(other.escalation_open);
+        self.occupied = self.occupied.saturating_add(other.occupied);
+        self.closed_ipc = self.closed_ipc.saturating_add(other.closed_ipc);
         self.at = match (self.at, other.at) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),

@@ -100,11 +100,14 @@ pub fn by_locality<'a>(
             continue;
         };
         let t = out.entry(locality.to_owned()).or_default();
-        t.teams_reporting += 1;
-        t.caseload += r.caseload;
-        t.capacity += r.capacity;
-        t.referrals_waiting += r.referrals_waiting;
-        t.visits_deferred += r.visits_deferred.unwrap_or(0);
+        // Saturating, like the bed totals: the browser sums whatever the wire brings.
+        t.teams_reporting = t.teams_reporting.saturating_add(1);
+        t.caseload = t.caseload.saturating_add(r.caseload);
+        t.capacity = t.capacity.saturating_add(r.capacity);
+        t.referrals_waiting = t.referrals_waiting.saturating_add(r.referrals_waiting);
+        t.visits_deferred = t
+            .visits_deferred
+            .saturating_add(r.visits_deferred.unwrap_or(0));
         t.unmet_care_hours += r.unmet_care_hours.unwrap_or(0.0);
     }
     out

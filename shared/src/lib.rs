@@ -26,3 +26,6 @@ pub mod history;
 pub mod live;
 pub mod measures;
 pub mod reference;
+
+#[cfg(test)]
+mod proptests;

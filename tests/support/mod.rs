@@ -350,6 +350,15 @@ impl LiveClient {
         }
     }
 
+    /// Sends a frame as a (possibly hostile) client would; the error once the link is gone.
+    pub async fn send(
+        &mut self,
+        msg: Message,
+    ) -> Result<(), tokio_tungstenite::tungstenite::Error> {
+        use futures_util::SinkExt;
+        self.ws.send(msg).await
+    }
+
     /// The next message that is not a heartbeat.
     pub async fn next_change(&mut self) -> ServerMsg {
         loop {

@@ -49,9 +49,9 @@ pub fn validate(
                     f.error(
                         "service",
                         format!(
-                            "team {code} provides {}, not {}",
-                            known.service.code(),
-                            service.map_or("", |s| s.code())
+                            "service {} is not what team {code} provides: {}",
+                            service.map_or("", |s| s.code()),
+                            known.service.code()
                         ),
                     );
                 }

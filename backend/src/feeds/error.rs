@@ -3,7 +3,7 @@
 //! Policy: every refusal says what was wrong in words a producer's engineer can act on;
 //! store failures are logged in full and answered with a bare 500, never leaking internals.
 
-use super::body::SyntaxError;
+use super::body::{BodyError, SyntaxError};
 use crate::store::StoreError;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -23,6 +23,69 @@ pub struct RecordError {
     pub message: String,
 }
 
+/// The most errors one answer lists: enough to fix a batch by, while a hostile batch of
+/// ten thousand bad records cannot make the answer many times larger than the request.
+pub const MAX_LISTED_ERRORS: usize = 100;
+
+/// Why the records of a batch were refused: the first errors, and how many there were.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Invalid {
+    /// The first [`MAX_LISTED_ERRORS`] errors, in record order.
+    pub errors: Vec<RecordError>,
+    /// Errors found beyond those listed.
+    pub unlisted: usize,
+    /// Records with at least one error.
+    pub records: usize,
+}
+
+impl Invalid {
+    /// Adds the errors of one record (none: the record is valid).
+    pub fn add_record(&mut self, errors: impl IntoIterator<Item = RecordError>) {
+        let mut any = false;
+        for e in errors {
+            any = true;
+            if self.errors.len() < MAX_LISTED_ERRORS {
+                self.errors.push(e);
+            } else {
+                self.unlisted += 1;
+            }
+        }
+        self.records += usize::from(any);
+    }
+
+    /// Errors of different records, one each.
+    pub fn of_records(errors: impl IntoIterator<Item = RecordError>) -> Invalid {
+        let mut invalid = Invalid::default();
+        for e in errors {
+            invalid.add_record([e]);
+        }
+        invalid
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.records == 0
+    }
+}
+
+impl std::fmt::Display for Invalid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.records {
+            1 => write!(f, "1 record is invalid")?,
+            n => write!(f, "{n} records are invalid")?,
+        }
+        write!(f, "; nothing from the batch was applied")?;
+        if self.unlisted > 0 {
+            write!(
+                f,
+                " (the first {} errors are listed; {} more are not)",
+                self.errors.len(),
+                self.unlisted
+            )?;
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
     #[error("{0}")]
@@ -33,12 +96,14 @@ pub enum IngestError {
     UnknownFeed(String),
     #[error("the body is larger than the limit of {0} bytes")]
     TooLarge(usize),
+    #[error("the batch has more than {0} records; split it into batches of at most {0}")]
+    TooManyRecords(usize),
     #[error("content type {0:?} is not supported: send application/json or text/csv")]
     UnsupportedMediaType(String),
     #[error(transparent)]
     Malformed(#[from] SyntaxError),
-    #[error("{}; nothing from the batch was applied", invalid_records(.0))]
-    Invalid(Vec<RecordError>),
+    #[error("{0}")]
+    Invalid(Invalid),
     #[error("could not read the request body: {0}")]
     Body(String),
     #[error(transparent)]
@@ -47,12 +112,12 @@ pub enum IngestError {
     Internal(String),
 }
 
-/// "1 record is invalid" / "3 records are invalid", counting records, not errors.
-fn invalid_records(errors: &[RecordError]) -> String {
-    let records: std::collections::BTreeSet<usize> = errors.iter().map(|e| e.index).collect();
-    match records.len() {
-        1 => "1 record is invalid".to_owned(),
-        n => format!("{n} records are invalid"),
+impl From<BodyError> for IngestError {
+    fn from(e: BodyError) -> IngestError {
+        match e {
+            BodyError::Syntax(e) => IngestError::Malformed(e),
+            BodyError::TooManyRecords { limit } => IngestError::TooManyRecords(limit),
+        }
     }
 }
 
@@ -68,7 +133,9 @@ impl IngestError {
             IngestError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             IngestError::Forbidden(_) => StatusCode::FORBIDDEN,
             IngestError::UnknownFeed(_) => StatusCode::NOT_FOUND,
-            IngestError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            IngestError::TooLarge(_) | IngestError::TooManyRecords(_) => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
             IngestError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             IngestError::Malformed(_) | IngestError::Body(_) => StatusCode::BAD_REQUEST,
             IngestError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -88,7 +155,14 @@ impl IntoResponse for IngestError {
             IngestError::Malformed(e) => {
                 json!({ "error": e.message, "line": e.line, "column": e.column })
             }
-            IngestError::Invalid(errors) => json!({ "error": self.to_string(), "errors": errors }),
+            IngestError::Invalid(invalid) if invalid.unlisted > 0 => json!({
+                "error": self.to_string(),
+                "errors": invalid.errors,
+                "unlisted_errors": invalid.unlisted,
+            }),
+            IngestError::Invalid(invalid) => {
+                json!({ "error": self.to_string(), "errors": invalid.errors })
+            }
             other => json!({ "error": other.to_string() }),
         };
         if status.is_client_error() {

@@ -13,6 +13,44 @@ use std::collections::BTreeSet;
 /// enough that sums over pools and sites cannot overflow.
 pub const MAX_COUNT: u64 = 1_000_000;
 
+/// How much of a value or field name an error message repeats: enough to recognise it,
+/// never a hostile megabyte back at its sender.
+pub const SHOWN_CHARS: usize = 64;
+
+/// What a JSON value is.
+pub fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// A value as an error message shows it: scalars as JSON, cut to [`SHOWN_CHARS`]
+/// characters; arrays and objects by their kind (the parser keeps only that).
+pub fn shown(v: &Value) -> String {
+    match v {
+        Value::String(s) => Value::String(cut(s)).to_string(),
+        Value::Array(_) | Value::Object(_) => kind(v).to_owned(),
+        scalar => cut(&scalar.to_string()),
+    }
+}
+
+/// A field name as an error shows it: cut to [`SHOWN_CHARS`] characters.
+pub fn shown_name(name: &str) -> String {
+    cut(name)
+}
+
+fn cut(text: &str) -> String {
+    match text.char_indices().nth(SHOWN_CHARS) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_owned(),
+    }
+}
+
 /// A problem with one field of one record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
@@ -78,12 +116,27 @@ impl<'a> Fields<'a> {
                         format!("{name} must be {min} to {max} characters, not {len}"),
                     );
                     None
+                } else if let Some((at, c)) = s.chars().enumerate().find(|(_, c)| c.is_control()) {
+                    // Tabs, newlines, NUL and the like: never meant, and a NUL is refused
+                    // by PostgreSQL's text type.
+                    self.error(
+                        name,
+                        format!(
+                            "{name} contains the control character U+{:04X} at character {}",
+                            u32::from(c),
+                            at + 1
+                        ),
+                    );
+                    None
                 } else {
                     Some(s.clone())
                 }
             }
             other => {
-                self.error(name, format!("{name} must be a string, not {other}"));
+                self.error(
+                    name,
+                    format!("{name} must be a string, not {}", shown(other)),
+                );
                 None
             }
         }
@@ -112,13 +165,16 @@ impl<'a> Fields<'a> {
         match parsed {
             Some(n) if n <= MAX_COUNT => u32::try_from(n).ok(),
             Some(_) => {
-                self.error(name, format!("{name} ({value}) is larger than {MAX_COUNT}"));
+                self.error(
+                    name,
+                    format!("{name} ({}) is larger than {MAX_COUNT}", shown(value)),
+                );
                 None
             }
             None => {
                 self.error(
                     name,
-                    format!("{name} must be a whole number ≥ 0, not {value}"),
+                    format!("{name} must be a whole number ≥ 0, not {}", shown(value)),
                 );
                 None
             }
@@ -139,11 +195,15 @@ impl<'a> Fields<'a> {
             _ => None,
         };
         match parsed {
-            Some(n) if n.is_finite() && n >= 0.0 && n <= MAX_COUNT as f64 => Some(n),
+            // `+ 0.0` turns -0 into 0.
+            Some(n) if n.is_finite() && n >= 0.0 && n <= MAX_COUNT as f64 => Some(n + 0.0),
             _ => {
                 self.error(
                     name,
-                    format!("{name} must be a number from 0 to {MAX_COUNT}, not {value}"),
+                    format!(
+                        "{name} must be a number from 0 to {MAX_COUNT}, not {}",
+                        shown(value)
+                    ),
                 );
                 None
             }
@@ -189,7 +249,7 @@ impl<'a> Fields<'a> {
             _ => {
                 self.error(
                     name,
-                    format!("{name} must be an RFC 3339 timestamp with an offset, e.g. 2026-11-25T08:00:00Z, not {value}"),
+                    format!("{name} must be an RFC 3339 timestamp with an offset, e.g. 2026-11-25T08:00:00Z, not {}", shown(value)),
                 );
                 None
             }
@@ -212,7 +272,11 @@ impl<'a> Fields<'a> {
             None => {
                 self.error(
                     name,
-                    format!("{name} must be one of {}, not {value}", allowed.join(", ")),
+                    format!(
+                        "{name} must be one of {}, not {}",
+                        allowed.join(", "),
+                        shown(value)
+                    ),
                 );
                 None
             }
@@ -233,6 +297,7 @@ impl<'a> Fields<'a> {
             .cloned()
             .collect();
         for name in unknown {
+            let name = shown_name(&name);
             self.error(&name, format!("{name} is not a field of this feed"));
         }
         self.errors

@@ -15,6 +15,8 @@ pub mod ed;
 pub mod error;
 pub mod fields;
 pub mod handovers;
+#[cfg(test)]
+mod proptests;
 
 use crate::app::AppState;
 use crate::state::Record;
@@ -22,34 +24,42 @@ use crate::store::{Batch, Commit, NewRecord};
 use auth::Producer;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
 use axum::routing::post;
 use axum::{Json, Router};
 use body::RawRecord;
 use chrono::{DateTime, FixedOffset, Utc};
-use error::{IngestError, RecordError};
+use error::{IngestError, Invalid, RecordError};
 use fields::Fields;
 use levels_shared::feed::Feed;
 use levels_shared::reference::ReferenceData;
 use serde::{Deserialize, Serialize};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/feeds/{feed}", post(counted))
+pub fn router(app: &AppState) -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/feeds/{feed}", post(ingest))
+        .route_layer(axum::middleware::from_fn_with_state(app.clone(), counted))
 }
 
-/// `ingest`, with every refusal counted for `/metrics` by feed and status.
+/// Counts every refusal for `/metrics` by feed and status, including those given from the
+/// request's head before `ingest` runs.
 async fn counted(
-    state: State<AppState>,
-    feed: Path<String>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    State(app): State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
 ) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    let (app, name) = (state.0.clone(), feed.0.clone());
-    let response = ingest(state, feed, headers, body).await.into_response();
+    let feed = request
+        .uri()
+        .path()
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let response = next.run(request).await;
     if !response.status().is_success() {
-        app.metrics.refused(&name, response.status());
+        app.metrics.refused(&feed, response.status());
     }
     response
 }
@@ -128,9 +138,9 @@ pub fn validate_batch(
     feed: Feed,
     raw: &[RawRecord],
     ctx: &RecordContext,
-) -> Result<Vec<Record>, Vec<RecordError>> {
+) -> Result<Vec<Record>, Invalid> {
     let mut records = Vec::with_capacity(raw.len());
-    let mut errors = Vec::new();
+    let mut invalid = Invalid::default();
     let latest = ctx.now + chrono::Duration::seconds(ctx.max_future_seconds);
     for r in raw {
         let mut f = Fields::new(r, latest);
@@ -147,17 +157,17 @@ pub fn validate_batch(
             // Every getter that failed recorded an error, so a complete record is here.
             records.extend(record);
         }
-        errors.extend(field_errors.into_iter().map(|e| RecordError {
+        invalid.add_record(field_errors.into_iter().map(|e| RecordError {
             index: r.index,
             line: r.line,
             field: e.field,
             message: e.message,
         }));
     }
-    if errors.is_empty() {
+    if invalid.is_empty() {
         Ok(records)
     } else {
-        Err(errors)
+        Err(invalid)
     }
 }
 
@@ -180,31 +190,74 @@ fn read_envelope(f: &mut Fields, ctx: &RecordContext) -> Envelope {
     }
 }
 
-#[tracing::instrument(skip_all, fields(feed = %feed_name, producer))]
+/// What a request's head says, checked before its body is read: a producer whose token
+/// may post to this feed, in a format the contract accepts, announcing a body within the
+/// limit. A request refused for any of these is answered without reading its body, so a
+/// client without a token cannot make the server buffer bodies of up to the size limit,
+/// and nobody can make it wait for a body it would refuse anyway.
+pub struct Admitted {
+    producer: Producer,
+    feed: Feed,
+    format: body::Format,
+}
+
+impl FromRequestParts<AppState> for Admitted {
+    type Rejection = IngestError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, IngestError> {
+        let producer: Producer = app
+            .producers
+            .authenticate(&parts.headers, app.store.as_ref())
+            .await
+            .map_err(IngestError::Unauthorized)?;
+        let feed_name = match Path::<String>::from_request_parts(parts, app).await {
+            Ok(Path(name)) => name,
+            // Not UTF-8 once percent-decoded: name it as it was sent.
+            Err(_) => parts.uri.path().rsplit('/').next().unwrap_or("").to_owned(),
+        };
+        let feed = Feed::parse(&feed_name)
+            .ok_or_else(|| IngestError::UnknownFeed(fields::shown_name(&feed_name)))?;
+        if !producer.may_write(feed) {
+            return Err(IngestError::Forbidden(format!(
+                "this token may not post to the {feed} feed"
+            )));
+        }
+        let content_type = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let format = body::Format::from_content_type(content_type)
+            .ok_or_else(|| IngestError::UnsupportedMediaType(fields::shown_name(content_type)))?;
+        // A body announced as over the limit is refused before any of it is read.
+        let limit = app.config.ingest.max_body_bytes;
+        let announced = parts
+            .headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        if announced.is_some_and(|n| n > limit as u64) {
+            return Err(IngestError::TooLarge(limit));
+        }
+        Ok(Admitted {
+            producer,
+            feed,
+            format,
+        })
+    }
+}
+
+#[tracing::instrument(skip_all, fields(feed = %admitted.feed, producer = %admitted.producer.name))]
 async fn ingest(
     State(app): State<AppState>,
-    Path(feed_name): Path<String>,
-    headers: HeaderMap,
+    admitted: Admitted,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<IngestReply>, IngestError> {
-    let producer: Producer = app
-        .producers
-        .authenticate(&headers, app.store.as_ref())
-        .await
-        .map_err(IngestError::Unauthorized)?;
-    tracing::Span::current().record("producer", producer.name.as_str());
-    let feed = Feed::parse(&feed_name).ok_or(IngestError::UnknownFeed(feed_name.clone()))?;
-    if !producer.may_write(feed) {
-        return Err(IngestError::Forbidden(format!(
-            "this token may not post to the {feed} feed"
-        )));
-    }
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let format = body::Format::from_content_type(content_type)
-        .ok_or_else(|| IngestError::UnsupportedMediaType(content_type.to_owned()))?;
+    let Admitted {
+        producer,
+        feed,
+        format,
+    } = admitted;
     let body = body.map_err(|e| match e.status() {
         StatusCode::PAYLOAD_TOO_LARGE => IngestError::TooLarge(app.config.ingest.max_body_bytes),
         _ => IngestError::Body(e.body_text()),
@@ -243,20 +296,17 @@ async fn ingest(
         .await
         .map_err(|e| IngestError::Internal(format!("the ingest task failed: {e}")))??;
     match commit {
-        Commit::Conflicts(positions) => Err(IngestError::Invalid(
-            positions
-                .into_iter()
-                .map(|i| RecordError {
-                    index: raw[i].index,
-                    line: raw[i].line,
-                    field: "id".into(),
-                    message: format!(
-                        "id {:?} was already accepted from this producer with different content",
-                        ids[i]
-                    ),
-                })
-                .collect(),
-        )),
+        Commit::Conflicts(positions) => Err(IngestError::Invalid(Invalid::of_records(
+            positions.into_iter().map(|i| RecordError {
+                index: raw[i].index,
+                line: raw[i].line,
+                field: "id".into(),
+                message: format!(
+                    "id {:?} was already accepted from this producer with different content",
+                    ids[i]
+                ),
+            }),
+        ))),
         Commit::Committed {
             accepted,
             duplicates,
@@ -338,7 +388,11 @@ pub(crate) mod testing {
         };
         match validate_batch(feed, &[raw], &ctx) {
             Ok(mut records) => Ok(records.pop().expect("a valid batch of one has one record")),
-            Err(errors) => Err(errors.into_iter().map(|e| (e.field, e.message)).collect()),
+            Err(invalid) => Err(invalid
+                .errors
+                .into_iter()
+                .map(|e| (e.field, e.message))
+                .collect()),
         }
     }
 

@@ -1,0 +1,563 @@
+//! Crash safety: the real `levels` binary, SIGKILLed again and again while producers post
+//! batches to it, loses no batch it acknowledged, never keeps half a batch, and leaves a
+//! database that passes SQLite's integrity check (DESIGN §2: a record is accepted only
+//! once durable; the store commits a batch in one transaction with synchronous=FULL).
+//!
+//! The binary must be built first: `scripts/test.sh` runs `cargo build -p levels --bin
+//! levels` before the tests.
+
+use levels_tests::workspace_root;
+use serde_json::{json, Value};
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{ConnectOptions, Row};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+const TOKEN: &str = "crash-test-producer-token-0123456789";
+const PRODUCER: &str = "crash-producer";
+const LEADER: &str = "crash-leader";
+const PASSWORD: &str = "crash test leader password";
+/// One site per concurrent producer, so each owns its bed pool's state.
+const SITES: [&str; 4] = ["MPH", "YDH", "WGH", "DCH"];
+const KILLS: usize = 5;
+
+/// The `levels` binary beside this test's executable (target/<profile>/levels, with the
+/// test in target/<profile>/deps/), else under $CARGO_TARGET_DIR or the workspace's target.
+/// Refuses a binary older than the server's sources: it would test old code.
+fn levels_binary() -> PathBuf {
+    let name = format!("levels{}", std::env::consts::EXE_SUFFIX);
+    let mut candidates = Vec::new();
+    if let Some(profile_dir) = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().and_then(Path::parent).map(Path::to_path_buf))
+    {
+        candidates.push(profile_dir.join(&name));
+    }
+    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
+        candidates.push(PathBuf::from(dir).join("debug").join(&name));
+    }
+    candidates.push(workspace_root().join("target").join("debug").join(&name));
+    let Some(binary) = candidates.iter().find(|p| p.is_file()) else {
+        panic!(
+            "the levels binary is not built (looked at {candidates:?}); run `cargo build -p levels --bin levels` first (scripts/test.sh does)"
+        );
+    };
+    let built = modified(binary);
+    let root = workspace_root();
+    let newer: Vec<PathBuf> = ["backend/src", "backend/migrations", "shared/src"]
+        .iter()
+        .flat_map(|dir| files_under(&root.join(dir)))
+        .filter(|f| modified(f) > built)
+        .collect();
+    assert!(
+        newer.is_empty(),
+        "{} is older than {:?}: run `cargo build -p levels --bin levels` first (scripts/test.sh does)",
+        binary.display(),
+        newer
+    );
+    binary.clone()
+}
+
+fn modified(path: &Path) -> SystemTime {
+    std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .unwrap_or_else(|e| panic!("cannot read the time of {}: {e}", path.display()))
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let entries =
+        std::fs::read_dir(dir).unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()));
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+/// A small deterministic generator, seeded from the clock (the seed is printed).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        // xorshift64*
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn between(&mut self, low: u64, high: u64) -> u64 {
+        low + self.next() % (high - low + 1)
+    }
+}
+
+/// The configuration file: a fresh SQLite database, a producer token, no simulator, any
+/// free port. Paths to reference data are relative: the server runs in the workspace root.
+fn write_config(dir: &Path) -> PathBuf {
+    let config = format!(
+        r#"[server]
+bind = "127.0.0.1:0"
+
+[database]
+url = "sqlite://{db}"
+
+[simulator]
+enabled = false
+
+[log]
+level = "warn"
+
+[[producers]]
+name = "{PRODUCER}"
+token = "{TOKEN}"
+feeds = ["beds", "handovers"]
+sites = ["*"]
+"#,
+        db = dir.join("levels.db").display()
+    );
+    let path = dir.join("levels.toml");
+    std::fs::write(&path, config).expect("the configuration is written");
+    path
+}
+
+/// A running `levels` child process and the address it serves.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+async fn start(binary: &Path, config: &Path, log: &Path) -> Server {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .expect("a log file");
+    let mut child = Command::new(binary)
+        .arg(config)
+        .current_dir(workspace_root())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(log))
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let mut lines = BufReader::new(stdout).lines();
+    let started = async {
+        while let Some(line) = lines.next_line().await.expect("reads stdout") {
+            if let Some(url) = line.strip_prefix("Levels is running: open ") {
+                return Some(url.trim_end_matches('/').to_owned());
+            }
+        }
+        None
+    };
+    let base = tokio::time::timeout(Duration::from_secs(30), started)
+        .await
+        .expect("the server starts within 30 s")
+        .expect("the server printed its address (see levels.log in the test's directory)");
+    // Keep reading stdout so the server never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    Server { child, base }
+}
+
+impl Server {
+    /// SIGKILL: no shutdown, no flushing, nothing but what is already durable survives.
+    async fn kill(mut self) {
+        self.child.kill().await.expect("the server is killed");
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Outcome {
+    /// 200: the server said it is durable.
+    Acked,
+    /// No answer (the server died) or no status: it may or may not have been committed.
+    Unanswered,
+    /// Any other status: the test sent something wrong.
+    Refused(u16, String),
+}
+
+#[derive(Debug, Clone)]
+struct SentBatch {
+    feed: &'static str,
+    records: Vec<Value>,
+    outcome: Outcome,
+}
+
+impl SentBatch {
+    fn ids(&self) -> Vec<String> {
+        self.records
+            .iter()
+            .map(|r| r["id"].as_str().expect("an id").to_owned())
+            .collect()
+    }
+}
+
+/// What a producer sends: alternating beds and handovers batches of 1 to 8 records with
+/// ids never used before, each observed a second after the last.
+struct Producer {
+    index: usize,
+    site: &'static str,
+    batch: u64,
+    /// Seconds after `base` of the next record's `at`.
+    tick: i64,
+    base: chrono::DateTime<chrono::Utc>,
+}
+
+impl Producer {
+    fn next_batch(&mut self, round: usize, rng: &mut Rng) -> (&'static str, Vec<Value>) {
+        let feed = match self.batch % 2 {
+            0 => "beds",
+            _ => "handovers",
+        };
+        let n = rng.between(1, 8);
+        let records = (0..n)
+            .map(|i| {
+                self.tick += 1;
+                let at = self.base + chrono::Duration::seconds(self.tick);
+                let id = format!("k{round}-p{}-b{}-r{i}", self.index, self.batch);
+                match feed {
+                    "beds" => json!({
+                        "id": id, "site": self.site, "at": at.to_rfc3339(),
+                        "pool": "general_acute_adult", "core_open": 500,
+                        "occupied": self.tick % 500,
+                    }),
+                    _ => json!({
+                        "id": id, "site": self.site, "at": at.to_rfc3339(),
+                        "conveyance": format!("AMB-{id}"),
+                        "arrived_at": (at - chrono::Duration::minutes(20)).to_rfc3339(),
+                        "handed_over_at": at.to_rfc3339(), "category": "C2",
+                    }),
+                }
+            })
+            .collect();
+        self.batch += 1;
+        (feed, records)
+    }
+}
+
+/// Posts batches as fast as answers come until `stop`; every batch with its outcome.
+async fn produce(
+    base: String,
+    producer: Arc<tokio::sync::Mutex<Producer>>,
+    round: usize,
+    seed: u64,
+    stop: Arc<AtomicBool>,
+    sent: Arc<Mutex<Vec<SentBatch>>>,
+) {
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("a client");
+    let mut rng = Rng(seed | 1);
+    while !stop.load(Ordering::SeqCst) {
+        let (feed, records) = producer.lock().await.next_batch(round, &mut rng);
+        let answer = http
+            .post(format!("{base}/api/v1/feeds/{feed}"))
+            .bearer_auth(TOKEN)
+            .json(&records)
+            .send()
+            .await;
+        let outcome = match answer {
+            Ok(res) if res.status().as_u16() == 200 => match res.json::<Value>().await {
+                // The status line came, but the answer was cut off: count it as unanswered.
+                Ok(body) if body["accepted"].as_u64() == Some(records.len() as u64) => {
+                    Outcome::Acked
+                }
+                Ok(body) => Outcome::Refused(200, body.to_string()),
+                Err(_) => Outcome::Unanswered,
+            },
+            Ok(res) => {
+                let status = res.status().as_u16();
+                Outcome::Refused(status, res.text().await.unwrap_or_default())
+            }
+            Err(_) => Outcome::Unanswered,
+        };
+        let died = outcome == Outcome::Unanswered;
+        sent.lock().expect("not poisoned").push(SentBatch {
+            feed,
+            records,
+            outcome,
+        });
+        if died {
+            break;
+        }
+    }
+}
+
+/// Our records in the event log: id → (feed, events.batch_id).
+async fn event_log(db: &Path) -> (String, HashMap<String, (String, i64)>, HashMap<i64, i64>) {
+    let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", db.display()))
+        .expect("a database URL")
+        .create_if_missing(false);
+    let mut conn = options.connect().await.expect("the database opens");
+    let integrity: String = sqlx::query_scalar("PRAGMA integrity_check")
+        .fetch_one(&mut conn)
+        .await
+        .expect("integrity_check runs");
+    let rows = sqlx::query("SELECT record_id, feed, batch_id FROM events WHERE producer = ?")
+        .bind(PRODUCER)
+        .fetch_all(&mut conn)
+        .await
+        .expect("the events table");
+    let mut events = HashMap::new();
+    for row in rows {
+        let id: String = row.get("record_id");
+        let feed: String = row.get("feed");
+        let batch: i64 = row.get("batch_id");
+        assert!(
+            events.insert(id.clone(), (feed, batch)).is_none(),
+            "{id} is in the log twice"
+        );
+    }
+    let sizes = sqlx::query("SELECT id, records FROM batches WHERE producer = ?")
+        .bind(PRODUCER)
+        .fetch_all(&mut conn)
+        .await
+        .expect("the batches table")
+        .into_iter()
+        .map(|row| (row.get::<i64, _>("id"), row.get::<i64, _>("records")))
+        .collect();
+    (integrity, events, sizes)
+}
+
+async fn sign_in(base: &str) -> String {
+    let res = reqwest::Client::new()
+        .post(format!("{base}/api/v1/login"))
+        .json(&json!({"name": LEADER, "password": PASSWORD}))
+        .send()
+        .await
+        .expect("the server answers");
+    assert_eq!(res.status().as_u16(), 200, "the leader signs in");
+    let cookie = res
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|c| c.split(';').next())
+        .expect("a session cookie")
+        .to_owned();
+    cookie
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn acknowledged_batches_survive_sigkill_and_no_batch_is_ever_half_applied() {
+    let started = Instant::now();
+    let binary = levels_binary();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = write_config(dir.path());
+    let db = dir.path().join("levels.db");
+    let log = dir.path().join("levels.log");
+    let seed = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(42);
+    eprintln!("crash test: seed {seed}, binary {}", binary.display());
+    let mut rng = Rng(seed | 1);
+
+    // An account to read the state with, made as an administrator would.
+    let made = Command::new(&binary)
+        .args(["user", "add", LEADER, "--role", "system_leader", "--config"])
+        .arg(&config)
+        .env("NEW_ACCOUNT_PASSWORD", PASSWORD)
+        .current_dir(workspace_root())
+        .output()
+        .await
+        .expect("levels user add runs");
+    assert!(
+        made.status.success(),
+        "levels user add failed: {}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+
+    let base_time = chrono::Utc::now() - chrono::Duration::hours(2);
+    let producers: Vec<Arc<tokio::sync::Mutex<Producer>>> = SITES
+        .iter()
+        .enumerate()
+        .map(|(index, site)| {
+            Arc::new(tokio::sync::Mutex::new(Producer {
+                index,
+                site,
+                batch: 0,
+                tick: 0,
+                base: base_time,
+            }))
+        })
+        .collect();
+    let sent: Arc<Mutex<Vec<SentBatch>>> = Arc::default();
+    for round in 0..KILLS {
+        let server = start(&binary, &config, &log).await;
+        let stop = Arc::new(AtomicBool::new(false));
+        let tasks: Vec<_> = producers
+            .iter()
+            .map(|p| {
+                tokio::spawn(produce(
+                    server.base.clone(),
+                    p.clone(),
+                    round,
+                    rng.next(),
+                    stop.clone(),
+                    sent.clone(),
+                ))
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(rng.between(200, 800))).await;
+        server.kill().await;
+        stop.store(true, Ordering::SeqCst);
+        for t in tasks {
+            t.await.expect("a producer task");
+        }
+    }
+    let sent = sent.lock().expect("not poisoned").clone();
+
+    // The event log after the last kill.
+    let (integrity, events, sizes) = event_log(&db).await;
+    assert_eq!(integrity, "ok", "PRAGMA integrity_check");
+    let refused: Vec<&SentBatch> = sent
+        .iter()
+        .filter(|b| matches!(b.outcome, Outcome::Refused(..)))
+        .collect();
+    assert!(refused.is_empty(), "batches refused: {refused:?}");
+    let mut acked_records = 0;
+    let mut unanswered_kept = 0;
+    let mut unanswered_lost = 0;
+    for batch in &sent {
+        let ids = batch.ids();
+        let present: Vec<&(String, i64)> = ids.iter().filter_map(|id| events.get(id)).collect();
+        match batch.outcome {
+            Outcome::Acked => {
+                assert_eq!(
+                    present.len(),
+                    ids.len(),
+                    "an acknowledged {} batch lost records: {ids:?}",
+                    batch.feed
+                );
+                acked_records += ids.len();
+            }
+            _ => {
+                assert!(
+                    present.is_empty() || present.len() == ids.len(),
+                    "an unacknowledged {} batch is half applied: {} of {ids:?}",
+                    batch.feed,
+                    present.len()
+                );
+                if present.is_empty() {
+                    unanswered_lost += 1;
+                } else {
+                    unanswered_kept += 1;
+                }
+            }
+        }
+        // A stored batch is one commit: one batch row, all of its records, nothing else.
+        let batch_ids: BTreeSet<i64> = present.iter().map(|(_, b)| *b).collect();
+        assert!(
+            batch_ids.len() <= 1,
+            "one batch in several commits: {batch_ids:?}"
+        );
+        for (feed, id) in &present {
+            assert_eq!(feed, batch.feed);
+            assert_eq!(sizes.get(id), Some(&(ids.len() as i64)), "batch row {id}");
+        }
+    }
+    assert_eq!(
+        events.len(),
+        sent.iter()
+            .filter(|b| b.ids().iter().any(|id| events.contains_key(id)))
+            .map(|b| b.records.len())
+            .sum::<usize>(),
+        "the log holds only records the producers sent"
+    );
+
+    // Restarted: the state shows, for each producer's bed pool, its latest stored record;
+    // every acknowledged batch sent again is recognised, record for record, as a duplicate.
+    let server = start(&binary, &config, &log).await;
+    let cookie = sign_in(&server.base).await;
+    let http = reqwest::Client::new();
+    let state: Value = http
+        .get(format!("{}/api/v1/state", server.base))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("the state")
+        .json()
+        .await
+        .expect("JSON");
+    let time = |v: &Value| {
+        v.as_str()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .unwrap_or_else(|| panic!("a timestamp, not {v}"))
+    };
+    let mut latest: BTreeMap<&str, (chrono::DateTime<chrono::FixedOffset>, i64)> = BTreeMap::new();
+    for batch in sent.iter().filter(|b| b.feed == "beds") {
+        for r in &batch.records {
+            if events.contains_key(r["id"].as_str().unwrap_or_default()) {
+                let site = r["site"].as_str().expect("a site");
+                let at = time(&r["at"]);
+                let occupied = r["occupied"].as_i64().expect("occupied");
+                let entry = latest.entry(site).or_insert((at, occupied));
+                if at > entry.0 {
+                    *entry = (at, occupied);
+                }
+            }
+        }
+    }
+    for (site, (at, occupied)) in &latest {
+        let pool = &state["state"]["sites"][site]["beds"]["general_acute_adult"];
+        assert_eq!(pool["occupied"], *occupied, "{site}: {pool}");
+        assert_eq!(time(&pool["at"]), *at, "{site}: {pool}");
+    }
+    for batch in sent.iter().filter(|b| b.outcome == Outcome::Acked) {
+        let again: Value = http
+            .post(format!("{}/api/v1/feeds/{}", server.base, batch.feed))
+            .bearer_auth(TOKEN)
+            .json(&batch.records)
+            .send()
+            .await
+            .expect("the server answers")
+            .json()
+            .await
+            .expect("JSON");
+        assert_eq!(
+            (again["accepted"].as_u64(), again["duplicates"].as_u64()),
+            (Some(0), Some(batch.records.len() as u64)),
+            "an acknowledged batch sent again: {again}"
+        );
+    }
+    server.kill().await;
+    let (integrity, after, _) = event_log(&db).await;
+    assert_eq!(
+        integrity, "ok",
+        "PRAGMA integrity_check after the last kill"
+    );
+    assert_eq!(after.len(), events.len(), "re-sent batches added nothing");
+
+    let acked = sent.iter().filter(|b| b.outcome == Outcome::Acked).count();
+    eprintln!(
+        "crash test: {} kills (+1 after the checks); {} batches sent, {acked} acknowledged ({acked_records} records), {} unanswered ({unanswered_kept} stored in full before the kill, {unanswered_lost} not at all); {} records in the log; {:?}",
+        KILLS,
+        sent.len(),
+        unanswered_kept + unanswered_lost,
+        events.len(),
+        started.elapsed()
+    );
+    assert!(
+        acked > 0,
+        "no batch was acknowledged: the test proved nothing"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(90),
+        "the crash test took {:?}",
+        started.elapsed()
+    );
+}
