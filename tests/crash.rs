@@ -6,19 +6,18 @@
 //! The binary must be built first: `scripts/test.sh` runs `cargo build -p levels --bin
 //! levels` before the tests.
 
+use levels_tests::process::{levels_binary, start};
 use levels_tests::workspace_root;
 use serde_json::{json, Value};
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Row};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
+use tokio::process::Command;
 
 const TOKEN: &str = "crash-test-producer-token-0123456789";
 const PRODUCER: &str = "crash-producer";
@@ -27,64 +26,6 @@ const PASSWORD: &str = "crash test leader password";
 /// One site per concurrent producer, so each owns its bed pool's state.
 const SITES: [&str; 4] = ["MPH", "YDH", "WGH", "DCH"];
 const KILLS: usize = 5;
-
-/// The `levels` binary beside this test's executable (target/<profile>/levels, with the
-/// test in target/<profile>/deps/), else under $CARGO_TARGET_DIR or the workspace's target.
-/// Refuses a binary older than the server's sources: it would test old code.
-fn levels_binary() -> PathBuf {
-    let name = format!("levels{}", std::env::consts::EXE_SUFFIX);
-    let mut candidates = Vec::new();
-    if let Some(profile_dir) = std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.parent().and_then(Path::parent).map(Path::to_path_buf))
-    {
-        candidates.push(profile_dir.join(&name));
-    }
-    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
-        candidates.push(PathBuf::from(dir).join("debug").join(&name));
-    }
-    candidates.push(workspace_root().join("target").join("debug").join(&name));
-    let Some(binary) = candidates.iter().find(|p| p.is_file()) else {
-        panic!(
-            "the levels binary is not built (looked at {candidates:?}); run `cargo build -p levels --bin levels` first (scripts/test.sh does)"
-        );
-    };
-    let built = modified(binary);
-    let root = workspace_root();
-    let newer: Vec<PathBuf> = ["backend/src", "backend/migrations", "shared/src"]
-        .iter()
-        .flat_map(|dir| files_under(&root.join(dir)))
-        .filter(|f| modified(f) > built)
-        .collect();
-    assert!(
-        newer.is_empty(),
-        "{} is older than {:?}: run `cargo build -p levels --bin levels` first (scripts/test.sh does)",
-        binary.display(),
-        newer
-    );
-    binary.clone()
-}
-
-fn modified(path: &Path) -> SystemTime {
-    std::fs::metadata(path)
-        .and_then(|m| m.modified())
-        .unwrap_or_else(|e| panic!("cannot read the time of {}: {e}", path.display()))
-}
-
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let entries =
-        std::fs::read_dir(dir).unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()));
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            out.extend(files_under(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
-}
 
 /// A small deterministic generator, seeded from the clock (the seed is printed).
 struct Rng(u64);
@@ -130,53 +71,6 @@ sites = ["*"]
     let path = dir.join("levels.toml");
     std::fs::write(&path, config).expect("the configuration is written");
     path
-}
-
-/// A running `levels` child process and the address it serves.
-struct Server {
-    child: Child,
-    base: String,
-}
-
-async fn start(binary: &Path, config: &Path, log: &Path) -> Server {
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(log)
-        .expect("a log file");
-    let mut child = Command::new(binary)
-        .arg(config)
-        .current_dir(workspace_root())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::from(log))
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
-    let stdout = child.stdout.take().expect("stdout is piped");
-    let mut lines = BufReader::new(stdout).lines();
-    let started = async {
-        while let Some(line) = lines.next_line().await.expect("reads stdout") {
-            if let Some(url) = line.strip_prefix("Levels is running: open ") {
-                return Some(url.trim_end_matches('/').to_owned());
-            }
-        }
-        None
-    };
-    let base = tokio::time::timeout(Duration::from_secs(30), started)
-        .await
-        .expect("the server starts within 30 s")
-        .expect("the server printed its address (see levels.log in the test's directory)");
-    // Keep reading stdout so the server never blocks on a full pipe.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    Server { child, base }
-}
-
-impl Server {
-    /// SIGKILL: no shutdown, no flushing, nothing but what is already durable survives.
-    async fn kill(mut self) {
-        self.child.kill().await.expect("the server is killed");
-    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

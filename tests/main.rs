@@ -16,6 +16,7 @@ mod hostile;
 mod ingest;
 mod live;
 mod operations;
+mod replicas;
 mod restart;
 mod security;
 mod store;

@@ -5,6 +5,7 @@
 pub mod browser;
 pub mod database;
 pub mod opel_inputs;
+pub mod process;
 
 use futures_util::StreamExt;
 use levels::config::{Config, ProducerConfig};
