@@ -168,12 +168,10 @@ impl Application {
         let (mut live_state, mut projection) =
             state::project(&rows, chrono::Utc::now(), Some(escalator), shown)?;
         // Levels recalculated from the stored state: recorded if they moved while we were
-        // down; the alerts that raises reach the screens through the outbox. (A replica
-        // that does not lead yet leaves this to the one that does, at its next refresh.)
-        let recalculated = projection.take_level_changes();
-        if store.leads() {
-            escalation::alerts::record(store.as_ref(), &policy, recalculated).await?;
-        }
+        // down; the alerts that raises reach the screens through the outbox. Every replica
+        // does this as it starts: levels already stored are skipped.
+        escalation::alerts::record(store.as_ref(), &policy, projection.take_level_changes())
+            .await?;
         escalation::alerts::restore(store.as_ref(), &mut live_state).await?;
         tracing::info!(
             sites = reference.sites.len(),
@@ -259,6 +257,7 @@ impl Application {
         signal: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let hub = self.state.hub.clone();
+        let store = self.state.store.clone();
         let header_timeout =
             Duration::from_secs(self.state.config.server.request_timeout_seconds.max(1));
         let app = router(self.state);
@@ -274,6 +273,8 @@ impl Application {
                 crate::serve::serve(listener, app, header_timeout, stopping).await
             }
         }
+        // Another replica may lead at once.
+        store.close().await;
         Ok(())
     }
 }

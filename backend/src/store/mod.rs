@@ -217,6 +217,8 @@ pub trait Store: AccountStore {
     fn leads(&self) -> bool {
         true
     }
+    /// Gives up what this process holds for all replicas (leadership), at shutdown.
+    async fn close(&self) {}
     /// Records samples for the time bucket starting at `bucket` (replacing any already there).
     async fn record_history(
         &self,

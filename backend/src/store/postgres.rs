@@ -43,8 +43,10 @@ pub struct PostgresStore {
     pool: PgPool,
     head: Arc<watch::Sender<i64>>,
     leading: Arc<AtomicBool>,
-    /// Dropped with the store, which ends its listener and leadership tasks.
-    _stop: watch::Sender<()>,
+    /// Sent on (or dropped with the store) to end its listener and leadership tasks.
+    stop: watch::Sender<()>,
+    /// The leadership task, awaited on close so the lock is free when the server has stopped.
+    leader: tokio::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 /// The notification channel that wakes every replica's follower.
@@ -101,15 +103,21 @@ impl PostgresStore {
             .fetch_one(&pool)
             .await?;
         let head = Arc::new(watch::Sender::new(last));
-        let leading = Arc::new(AtomicBool::new(false));
+        let mut lead_conn = options.connect().await.ok();
+        let leads_now = match lead_conn.as_mut() {
+            Some(c) => try_lead(c).await,
+            None => false,
+        };
+        let leading = Arc::new(AtomicBool::new(leads_now));
         let (stop, stopped) = watch::channel(());
         tokio::spawn(listen(pool.clone(), head.clone(), stopped.clone()));
-        tokio::spawn(lead(options, leading.clone(), stopped));
+        let leader = tokio::spawn(lead(options, lead_conn, leading.clone(), stopped));
         Ok(PostgresStore {
             pool,
             head,
             leading,
-            _stop: stop,
+            stop,
+            leader: tokio::sync::Mutex::new(Some(leader)),
         })
     }
 
@@ -191,41 +199,50 @@ async fn listen(pool: PgPool, head: Arc<watch::Sender<i64>>, mut stop: watch::Re
     }
 }
 
-/// Holds the leading replica's lock on a connection of its own, or keeps trying to.
-async fn lead(options: PgConnectOptions, leading: Arc<AtomicBool>, mut stop: watch::Receiver<()>) {
+/// Tries once to take the leading replica's lock on a connection of its own.
+async fn try_lead(conn: &mut PgConnection) -> bool {
+    sqlx::query_scalar::<_, bool>("SELECT pg_try_advisory_lock($1)")
+        .bind(LEAD_LOCK)
+        .fetch_one(conn)
+        .await
+        .unwrap_or(false)
+}
+
+/// Keeps the leading replica's lock on `conn` (taken or not at start-up, so the first
+/// replica leads from its first moment), or keeps trying to take it.
+async fn lead(
+    options: PgConnectOptions,
+    mut conn: Option<PgConnection>,
+    leading: Arc<AtomicBool>,
+    mut stop: watch::Receiver<()>,
+) {
     loop {
-        if let Ok(mut conn) = options.connect().await {
-            loop {
-                let held = if leading.load(Ordering::Relaxed) {
-                    // Still connected means still holding it.
-                    sqlx::query("SELECT 1").execute(&mut conn).await.is_ok()
-                } else {
-                    sqlx::query_scalar::<_, bool>("SELECT pg_try_advisory_lock($1)")
-                        .bind(LEAD_LOCK)
-                        .fetch_one(&mut conn)
-                        .await
-                        .unwrap_or(false)
-                };
-                if held != leading.swap(held, Ordering::Relaxed) {
-                    tracing::info!(leading = held, "replica leadership changed");
-                }
-                if !held && conn.ping().await.is_err() {
-                    break;
-                }
-                tokio::select! {
-                    _ = tokio::time::sleep(LEAD_RETRY) => {}
-                    _ = stop.changed() => {
-                        leading.store(false, Ordering::Relaxed);
-                        let _ = conn.close().await;
-                        return;
-                    }
-                }
+        if let Some(c) = conn.as_mut() {
+            let held = if leading.load(Ordering::Relaxed) {
+                // Still connected means still holding it.
+                sqlx::query("SELECT 1").execute(&mut *c).await.is_ok()
+            } else {
+                try_lead(c).await
+            };
+            if held != leading.swap(held, Ordering::Relaxed) {
+                tracing::info!(leading = held, "replica leadership changed");
             }
+            if !held && c.ping().await.is_err() {
+                conn = None;
+            }
+        } else if let Ok(c) = options.connect().await {
+            conn = Some(c);
+            continue;
         }
-        leading.store(false, Ordering::Relaxed);
         tokio::select! {
             _ = tokio::time::sleep(LEAD_RETRY) => {}
-            _ = stop.changed() => return,
+            _ = stop.changed() => {
+                leading.store(false, Ordering::Relaxed);
+                if let Some(c) = conn {
+                    let _ = c.close().await;
+                }
+                return;
+            }
         }
     }
 }
@@ -333,6 +350,13 @@ impl Store for PostgresStore {
 
     fn leads(&self) -> bool {
         self.leading.load(Ordering::Relaxed)
+    }
+
+    async fn close(&self) {
+        self.stop.send_replace(());
+        if let Some(leader) = self.leader.lock().await.take() {
+            let _ = leader.await;
+        }
     }
 
     async fn current_state(&self) -> Result<Vec<StateRow>, StoreError> {
