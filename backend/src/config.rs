@@ -137,6 +137,9 @@ pub struct LiveConfig {
     /// Per-connection read buffer. Small, because clients send next to nothing and every
     /// byte is multiplied by the number of screens (tungstenite's default is 128 KiB).
     pub read_buffer_bytes: usize,
+    /// Bytes gathered before a websocket write; 0 writes each message at once (tungstenite's
+    /// default is 128 KiB).
+    pub write_buffer_bytes: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -241,6 +244,7 @@ impl Default for Config {
                 dead_after_seconds: 45,
                 max_client_message_bytes: 64 * 1024,
                 read_buffer_bytes: 4 * 1024,
+                write_buffer_bytes: 0,
             },
             simulator: SimulatorConfig {
                 enabled: false,

@@ -72,7 +72,7 @@ async fn live(
     };
     // Small buffers: thousands of screens each hold one, and clients send next to nothing.
     ws.read_buffer_size(live.read_buffer_bytes)
-        .write_buffer_size(0)
+        .write_buffer_size(live.write_buffer_bytes)
         .max_message_size(live.max_client_message_bytes)
         .max_frame_size(live.max_client_message_bytes)
         .on_upgrade(move |socket| session::run(socket, link))
