@@ -1,8 +1,9 @@
 //! Resident memory per idle live connection: `cargo run -p levels-tests --example
-//! idle_connections -- [N] [READ_BUFFER_BYTES]`. Starts the built `levels` binary with
-//! the simulator (so snapshots are full size), opens N signed-in websockets that read
-//! their snapshot and then sit idle, and prints the server's resident memory before and
-//! after, per connection.
+//! idle_connections -- [N] [READ_BUFFER_BYTES] [resume|snapshot]`. Starts the built
+//! `levels` binary with the simulator (so snapshots are full size), opens N signed-in
+//! websockets that then sit idle, and prints the server's resident memory before and
+//! after, per connection. `resume` (the default) does what the dashboard does: the
+//! snapshot over HTTP, then the socket resuming from it; `snapshot` takes it on the socket.
 
 use futures_util::StreamExt;
 use levels_tests::process::{levels_binary, start};
@@ -23,6 +24,7 @@ async fn main() {
     let mut args = std::env::args().skip(1);
     let n: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(1000);
     let read_buffer: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(4096);
+    let resume = args.next().is_none_or(|mode| mode != "snapshot");
     let dir = tempfile::tempdir().expect("a temp dir");
     let config = dir.path().join("levels.toml");
     std::fs::write(
@@ -33,11 +35,18 @@ async fn main() {
         ),
     )
     .expect("config");
-    let server = start(&levels_binary(), &config, &dir.path().join("levels.log")).await;
-    let pid = server.child.id().expect("a pid");
+    // `IDLE_BASE` and `IDLE_PID` point at a server started by hand (under a profiler, say).
+    let server = match (std::env::var("IDLE_BASE"), std::env::var("IDLE_PID")) {
+        (Ok(base), Ok(pid)) => Err((base, pid.parse::<u32>().expect("a pid"))),
+        _ => Ok(start(&levels_binary(), &config, &dir.path().join("levels.log")).await),
+    };
+    let (base, pid) = match &server {
+        Ok(s) => (s.base.clone(), s.child.id().expect("a pid")),
+        Err((base, pid)) => (base.clone(), *pid),
+    };
     tokio::time::sleep(Duration::from_secs(10)).await;
     let res = reqwest::Client::new()
-        .post(format!("{}/api/v1/login", server.base))
+        .post(format!("{}/api/v1/login", base))
         .json(&serde_json::json!({"name": "display", "password": "demo-password-change-me"}))
         .send()
         .await
@@ -50,7 +59,25 @@ async fn main() {
         .expect("a cookie")
         .to_owned();
     let before = resident_kib(pid);
-    let url = format!("{}/api/v1/live", server.base.replace("http", "ws"));
+    let mut snapshot_bytes_http = 0;
+    let mut url = format!("{}/api/v1/live", base.replace("http", "ws"));
+    if resume {
+        let state: serde_json::Value = reqwest::Client::new()
+            .get(format!("{}/api/v1/state", base))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .expect("the snapshot")
+            .json()
+            .await
+            .expect("JSON");
+        snapshot_bytes_http = state.to_string().len();
+        url = format!(
+            "{url}?epoch={}&seq={}",
+            state["epoch"].as_str().expect("an epoch"),
+            state["seq"]
+        );
+    }
     let mut sockets = Vec::with_capacity(n);
     let mut snapshot_bytes = 0;
     for _ in 0..n {
@@ -69,8 +96,10 @@ async fn main() {
     tokio::time::sleep(Duration::from_secs(3)).await;
     let after = resident_kib(pid);
     println!(
-        "read buffer {read_buffer} B, {n} idle connections, snapshot {snapshot_bytes} B: resident {before} KiB -> {after} KiB, {:.1} KiB per connection",
+        "read buffer {read_buffer} B, {n} idle connections, first message {snapshot_bytes} B (snapshot over HTTP: {snapshot_bytes_http} B): resident {before} KiB -> {after} KiB, {:.1} KiB per connection",
         (after.saturating_sub(before)) as f64 / n as f64
     );
-    server.kill().await;
+    if let Ok(server) = server {
+        server.kill().await;
+    }
 }

@@ -39,6 +39,8 @@ pub struct AppState {
     /// publish, so live `seq` follows commit order.
     pub projection: Arc<tokio::sync::Mutex<Projection>>,
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Sign-ins ended here, so live streams know when to recheck theirs.
+    pub revocations: Arc<crate::accounts::sessions::Revocations>,
     /// How far the outbox has been published to this process's hub.
     pub follower: crate::live::follower::Progress,
 }
@@ -214,6 +216,7 @@ impl Application {
             producers: Arc::new(producers),
             projection: Arc::new(tokio::sync::Mutex::new(projection)),
             metrics: Arc::default(),
+            revocations: Arc::default(),
             follower,
         };
         tokio::spawn(crate::live::follower::run(state.clone(), progress));

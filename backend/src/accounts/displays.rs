@@ -192,6 +192,7 @@ async fn revoke_route(
     if !is_display || !app.store.disable_user(&name, Utc::now()).await? {
         return Err(ApiError::not_found(format!("no enabled screen {name}")));
     }
+    app.revocations.ended();
     crate::audit::record(
         app.store.as_ref(),
         &session.user.name,

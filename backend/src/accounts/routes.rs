@@ -221,6 +221,7 @@ async fn logout(
         app.store
             .revoke_session(&session.token_hash, Utc::now())
             .await?;
+        app.revocations.ended();
         crate::audit::record(
             app.store.as_ref(),
             &session.user.name,

@@ -4,6 +4,28 @@
 
 use axum::http::HeaderMap;
 use sha2::{Digest, Sha256};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// How long a live stream trusts its sign-in without asking the store, for sign-ins ended
+/// where this process does not see it (another replica, the command line, expiry).
+pub const RECHECK: Duration = Duration::from_secs(60);
+
+/// Counts sign-ins ended in this process (sign-outs, revoked screens). A live stream asks
+/// the store whether its own still holds when this count has moved, or [`RECHECK`] has
+/// passed: thousands of screens then cost a query each a minute, not one every heartbeat.
+#[derive(Debug, Default)]
+pub struct Revocations(AtomicU64);
+
+impl Revocations {
+    pub fn ended(&self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn count(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
 
 /// The session cookie's name. Over HTTPS it is `__Host-levels_session`, which a browser
 /// accepts only from this host itself with `Path=/`, so a sibling subdomain cannot plant

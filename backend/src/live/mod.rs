@@ -68,6 +68,9 @@ async fn live(
         signed: session::Signed {
             store: app.store.clone(),
             token_hash: session.token_hash,
+            revocations: app.revocations.clone(),
+            // Just checked, by the extractor that let this request in.
+            checked: (app.revocations.count(), tokio::time::Instant::now()),
         },
     };
     // Small buffers: thousands of screens each hold one, and clients send next to nothing.

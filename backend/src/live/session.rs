@@ -1,6 +1,7 @@
 //! One browser's websocket session: snapshot or replay first, then deltas and heartbeats.
 
 use super::hub::{Frame, Hub, Start};
+use crate::accounts::sessions::{Revocations, RECHECK};
 use crate::metrics::Metrics;
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
 use futures_util::stream::SplitSink;
@@ -32,21 +33,32 @@ impl Sender {
     }
 }
 
-/// What keeps a live session's sign-in current: the store, and the session's digest.
+/// What keeps a live session's sign-in current: the store, the session's digest, and when
+/// it was last checked.
 pub struct Signed {
     pub store: Arc<dyn crate::store::Store>,
     pub token_hash: String,
+    pub revocations: Arc<Revocations>,
+    /// The revocation count and time at the last check.
+    pub checked: (u64, Instant),
 }
 
 impl Signed {
-    /// Whether the sign-in still holds: not signed out, expired or revoked.
-    async fn holds(&self) -> bool {
-        matches!(
+    /// Whether the sign-in still holds: not signed out, expired or revoked. Asks the store
+    /// only when a sign-in ended in this process since the last check, or after [`RECHECK`].
+    async fn holds(&mut self) -> bool {
+        let count = self.revocations.count();
+        if count == self.checked.0 && self.checked.1.elapsed() < RECHECK {
+            return true;
+        }
+        let holds = matches!(
             self.store
                 .session(&self.token_hash, chrono::Utc::now())
                 .await,
             Ok(Some(_))
-        )
+        );
+        self.checked = (count, Instant::now());
+        holds
     }
 }
 
@@ -78,8 +90,8 @@ impl Drop for Open {
 }
 
 /// Runs until the client goes away or stops answering, the link fails, the server shuts
-/// down, or the session that opened it ends (checked at every heartbeat, so revoking a
-/// screen stops its stream).
+/// down, or the session that opened it ends (checked before each heartbeat, see
+/// [`Signed::holds`], so revoking a screen stops its stream).
 pub async fn run(socket: WebSocket, link: Link) {
     let Link {
         hub,
@@ -87,7 +99,7 @@ pub async fn run(socket: WebSocket, link: Link) {
         resume,
         heartbeat,
         dead_after,
-        signed,
+        mut signed,
     } = link;
     let _open = Open::new(metrics.clone());
     let (sink, mut incoming) = socket.split();

@@ -1,8 +1,12 @@
 //! The live websocket: connects, checks sequence numbers, and reconnects for ever.
 //!
+//! The snapshot comes over HTTP (`GET /api/v1/state`), then the websocket opens resuming
+//! from it, so the socket carries only small messages: a large first message would stay
+//! allocated in the server's buffer for that connection for as long as it lives, and a
+//! control room may have thousands. If the fetch fails the socket sends the snapshot.
+//!
 //! Messages reach the dashboard only in order: a delta whose `seq` is not the next one
-//! means something was missed, so the link is dropped and re-opened without a resume
-//! point, which makes the server send a fresh snapshot.
+//! means something was missed, so the link is dropped and the snapshot fetched again.
 
 use crate::state::Action;
 use chrono::Utc;
@@ -29,6 +33,18 @@ async fn run(dispatch: Callback<Action>) {
     let mut retry = RETRY_MIN_MS;
     let mut silence_ms = FIRST_SILENCE_MS;
     loop {
+        if resume.is_none() {
+            if let Ok(snapshot) = crate::services::api::get_json::<ServerMsg>("/api/v1/state").await
+            {
+                if matches!(snapshot, ServerMsg::Snapshot { .. }) {
+                    resume = Some(ResumeFrom {
+                        epoch: snapshot.epoch().to_owned(),
+                        seq: snapshot.seq(),
+                    });
+                    dispatch.emit(Action::Message(snapshot));
+                }
+            }
+        }
         if let Ok(socket) = WebSocket::open(&url(resume.as_ref())) {
             let (_write, mut read) = socket.split();
             loop {
