@@ -1032,7 +1032,13 @@ async fn the_outbox_gives_back_every_published_write_in_commit_order(s: Subject)
         .await
         .expect("recorded");
 
-    let entries = store.outbox_after(start, 100).await.expect("reads");
+    let entries: Vec<(i64, Published)> = store
+        .outbox_after(start, 100)
+        .await
+        .expect("reads")
+        .into_iter()
+        .map(|(seq, published)| (seq, published.expect("a readable entry")))
+        .collect();
     let seqs: Vec<i64> = entries.iter().map(|(seq, _)| *seq).collect();
     assert_eq!(
         seqs,
@@ -1089,6 +1095,11 @@ async fn the_outbox_gives_back_every_published_write_in_commit_order(s: Subject)
         .await
         .expect("prunes");
     assert!(pruned >= 3);
+    assert_eq!(
+        store.outbox_last().await.expect("reads"),
+        start + 3,
+        "the last number given outlives its entry"
+    );
     store
         .commit(&beds(vec![record("r3", "B", "2026-11-25T10:00:00Z", "b1")]))
         .await

@@ -80,7 +80,14 @@ pub async fn run(app: AppState, progress: watch::Sender<i64>) {
                             "outbox entries are missing; restart this replica to rebuild its state"
                         );
                     }
-                    apply(&app, published).await;
+                    match published {
+                        Ok(published) => apply(&app, published).await,
+                        // The write itself is stored; only its fan-out is lost. Going on
+                        // past it keeps every later write flowing.
+                        Err(e) => {
+                            tracing::error!(error = %e, "an outbox entry cannot be read; skipped")
+                        }
+                    }
                     from = seq;
                     progress.send_replace(seq);
                 }

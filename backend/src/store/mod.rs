@@ -132,6 +132,18 @@ pub enum Published {
     Changes { changes: Vec<Change> },
 }
 
+/// One outbox entry as read back: its number, and what it publishes.
+pub type OutboxEntry = (i64, Result<Published, StoreError>);
+
+/// Reads an entry's stored JSON.
+pub fn read_outbox(seq: i64, body: &str) -> OutboxEntry {
+    let published = serde_json::from_str(body).map_err(|e| StoreError::Outbox {
+        seq,
+        message: e.to_string(),
+    });
+    (seq, published)
+}
+
 impl Published {
     /// The applied records of a batch, from their canonical JSON.
     pub fn records(batch: &Batch, applied: &[usize]) -> Result<Published, serde_json::Error> {
@@ -207,9 +219,9 @@ pub trait Store: AccountStore {
     fn outbox_head(&self) -> tokio::sync::watch::Receiver<i64>;
     /// The newest outbox entry in the database (0 when there is none).
     async fn outbox_last(&self) -> Result<i64, StoreError>;
-    /// Outbox entries after `seq`, oldest first, at most `limit`.
-    async fn outbox_after(&self, seq: i64, limit: u32)
-        -> Result<Vec<(i64, Published)>, StoreError>;
+    /// Outbox entries after `seq`, oldest first, at most `limit`; one that cannot be read
+    /// is given as its error, so a follower can report it and go on past it.
+    async fn outbox_after(&self, seq: i64, limit: u32) -> Result<Vec<OutboxEntry>, StoreError>;
     /// Deletes outbox entries written before `before`; returns how many went.
     async fn prune_outbox(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
     /// Whether this process does the work one replica does for all: recording calculated

@@ -20,8 +20,8 @@
 //! over within [`LEAD_RETRY`].
 
 use super::{
-    AccountStore, AuditEntry, Batch, Commit, NewUser, ProducerRow, Published, Sample, StateRow,
-    Store, StoreError, UserRow,
+    AccountStore, AuditEntry, Batch, Commit, NewUser, OutboxEntry, ProducerRow, Published, Sample,
+    StateRow, Store, StoreError, UserRow,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -317,27 +317,17 @@ impl Store for PostgresStore {
             .await?)
     }
 
-    async fn outbox_after(
-        &self,
-        seq: i64,
-        limit: u32,
-    ) -> Result<Vec<(i64, Published)>, StoreError> {
+    async fn outbox_after(&self, seq: i64, limit: u32) -> Result<Vec<OutboxEntry>, StoreError> {
         let rows: Vec<(i64, String)> =
             sqlx::query_as("SELECT seq, body FROM outbox WHERE seq > $1 ORDER BY seq LIMIT $2")
                 .bind(seq)
                 .bind(i64::from(limit))
                 .fetch_all(&self.pool)
                 .await?;
-        rows.into_iter()
-            .map(|(seq, body)| {
-                serde_json::from_str(&body)
-                    .map(|published| (seq, published))
-                    .map_err(|e| StoreError::Outbox {
-                        seq,
-                        message: e.to_string(),
-                    })
-            })
-            .collect()
+        Ok(rows
+            .into_iter()
+            .map(|(seq, body)| super::read_outbox(seq, &body))
+            .collect())
     }
 
     async fn prune_outbox(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {

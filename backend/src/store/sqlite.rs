@@ -2,8 +2,8 @@
 //! committed batch survives a crash or power loss before its 200 goes out.
 
 use super::{
-    AccountStore, AuditEntry, Batch, Commit, NewUser, ProducerRow, Published, Sample, StateRow,
-    Store, StoreError, UserRow,
+    AccountStore, AuditEntry, Batch, Commit, NewUser, OutboxEntry, ProducerRow, Published, Sample,
+    StateRow, Store, StoreError, UserRow,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -47,9 +47,7 @@ impl SqliteStore {
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
-        let last: i64 = sqlx::query_scalar("SELECT coalesce(max(seq), 0) FROM outbox")
-            .fetch_one(&pool)
-            .await?;
+        let last = outbox_last(&pool).await?;
         Ok(SqliteStore {
             pool,
             writer: tokio::sync::Mutex::new(()),
@@ -86,6 +84,15 @@ impl SqliteStore {
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
     }
+}
+
+/// The last number the outbox gave, even if pruning has removed its entry since.
+async fn outbox_last(pool: &SqlitePool) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'outbox'), 0)",
+    )
+    .fetch_one(pool)
+    .await?)
 }
 
 #[async_trait]
@@ -232,34 +239,20 @@ impl Store for SqliteStore {
     }
 
     async fn outbox_last(&self) -> Result<i64, StoreError> {
-        Ok(
-            sqlx::query_scalar("SELECT coalesce(max(seq), 0) FROM outbox")
-                .fetch_one(&self.pool)
-                .await?,
-        )
+        outbox_last(&self.pool).await
     }
 
-    async fn outbox_after(
-        &self,
-        seq: i64,
-        limit: u32,
-    ) -> Result<Vec<(i64, Published)>, StoreError> {
+    async fn outbox_after(&self, seq: i64, limit: u32) -> Result<Vec<OutboxEntry>, StoreError> {
         let rows: Vec<(i64, String)> =
             sqlx::query_as("SELECT seq, body FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?")
                 .bind(seq)
                 .bind(i64::from(limit))
                 .fetch_all(&self.pool)
                 .await?;
-        rows.into_iter()
-            .map(|(seq, body)| {
-                serde_json::from_str(&body)
-                    .map(|published| (seq, published))
-                    .map_err(|e| StoreError::Outbox {
-                        seq,
-                        message: e.to_string(),
-                    })
-            })
-            .collect()
+        Ok(rows
+            .into_iter()
+            .map(|(seq, body)| super::read_outbox(seq, &body))
+            .collect())
     }
 
     async fn prune_outbox(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
