@@ -4,7 +4,7 @@
 //! sent: a stalled server (or a starved producer) cannot hide its tail.
 
 use crate::live::{connect, gate, Socket};
-use crate::server::{beds_record, pairs, record_time, Levels, Server, TOKEN};
+use crate::server::{beds_record, pairs, record_time, Levels, MachineCpu, Server, TOKEN};
 use crate::stats::{kind, quantile, seq, BatchIds, Kind};
 use anyhow::{bail, Context, Result};
 use futures_util::StreamExt;
@@ -60,6 +60,8 @@ pub struct Outcome {
     pub ack_p99_ms: f64,
     pub server_cores: f64,
     pub bench_cores: f64,
+    /// Every process's CPU over the schedule, this machine's other work included.
+    pub machine: String,
     pub server_rss_connected_mib: f64,
     pub server_peak_rss_mib: f64,
     pub snapshot_bytes: usize,
@@ -190,6 +192,7 @@ async fn measure(levels: &Levels, server: &Server, settings: &Settings) -> Resul
 
     let cpu_server = server.cpu_seconds()?;
     let cpu_bench = crate::server::cpu_seconds("/proc/self/stat")?;
+    let machine_before = MachineCpu::now()?;
     let start = Instant::now() + Duration::from_millis(200);
     let _ = shared.start.set(start);
     // The producer runs on a thread of its own so that 10,000 clients' reads in this
@@ -199,11 +202,14 @@ async fn measure(levels: &Levels, server: &Server, settings: &Settings) -> Resul
     std::thread::spawn(move || {
         let _ = done_tx.send(produce(base, bodies, start, period));
     });
-    let sent = done_rx.await.context("the producer thread")??;
-    let published = sent.iter().filter(|b| b.ok).count();
+    // CPU over the schedule itself (a fixed window, comparable between runs).
+    tokio::time::sleep_until((start + settings.duration).into()).await;
     let ran_s = start.elapsed().as_secs_f64();
     let server_cores = (server.cpu_seconds()? - cpu_server) / ran_s;
     let bench_cores = (crate::server::cpu_seconds("/proc/self/stat")? - cpu_bench) / ran_s;
+    let machine = MachineCpu::now()?.since(&machine_before);
+    let sent = done_rx.await.context("the producer thread")??;
+    let published = sent.iter().filter(|b| b.ok).count();
 
     // Wait for the last deltas (or give up after `drain`), then stop the clients.
     let connected = settings.clients - shared.failed.load(Ordering::Relaxed);
@@ -225,6 +231,7 @@ async fn measure(levels: &Levels, server: &Server, settings: &Settings) -> Resul
         first_refusal: sent.iter().find_map(|b| b.error.clone()),
         server_cores,
         bench_cores,
+        machine,
         server_rss_connected_mib: rss_connected as f64 / 1024.0,
         server_peak_rss_mib: peak_rss as f64 / 1024.0,
         ..Outcome::default()

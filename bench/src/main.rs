@@ -46,6 +46,10 @@ struct Args {
     /// Fan-out and memory client counts [default: 1000,10000; quick: 200].
     #[arg(long, value_delimiter = ',')]
     clients: Vec<usize>,
+    /// KEY=VALUE set in every server's environment, e.g. LEVELS_LIVE__HEARTBEAT_SECONDS=60
+    /// to see what a setting changes (repeatable).
+    #[arg(long = "env", value_name = "KEY=VALUE")]
+    server_env: Vec<String>,
 }
 
 struct Plan {
@@ -69,7 +73,12 @@ impl Plan {
             |quick: f64, full: f64| Duration::from_secs_f64(if args.quick { quick } else { full });
         Plan {
             ingest: ingest::Settings {
-                sizes: vec![1, 10, 100, 1000],
+                // Up to the largest batch the server takes (10,000) where time allows.
+                sizes: if args.quick {
+                    vec![1, 10, 100, 1000]
+                } else {
+                    vec![1, 10, 100, 1000, 10_000]
+                },
                 producers: 4,
                 duration: secs(1.5, 10.0),
                 warmup: secs(0.3, 1.0),
@@ -118,13 +127,25 @@ async fn main() -> Result<()> {
     if (runs("fanout") || runs("memory")) && open_files < most_clients + 256 {
         bail!("{most_clients} clients need more open files than the hard limit of {open_files}");
     }
+    let mut env = Vec::new();
+    for pair in &args.server_env {
+        let (key, value) = pair
+            .split_once('=')
+            .with_context(|| format!("--env {pair:?} is not KEY=VALUE"))?;
+        env.push((key.to_owned(), value.to_owned()));
+    }
     let levels = server::Levels {
         binary,
         root: root.clone(),
         dist,
+        env,
     };
     let began = Instant::now();
-    println!("{}", machine(&args, &levels, open_files));
+    // What else this machine is doing: the bench's figures share the CPU with it.
+    let idle_before = server::MachineCpu::now()?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let background = server::MachineCpu::now()?.since(&idle_before);
+    println!("{}", machine(&args, &levels, open_files, &background));
 
     let mut failures = Vec::new();
     let mut summary = Table::new(
@@ -142,7 +163,7 @@ async fn main() -> Result<()> {
                 plan.ingest.producers,
                 plan.ingest.duration.as_secs_f64()
             ),
-            &["batch size", "records/s", "batches/s", "ack p50", "ack p99", "× one per commit", "server CPU", "failed"],
+            &["batch size", "records/s", "batches/s", "ack p50", "ack p99", "× one per commit", "server CPU", "machine CPU", "failed"],
         );
         for r in &rows {
             table.row(vec![
@@ -157,6 +178,7 @@ async fn main() -> Result<()> {
                 ms(r.p99_ms),
                 baseline.map_or("–".into(), |b| format!("{:.1}×", r.records_per_s / b)),
                 format!("{:.2} cores", r.server_cores),
+                r.machine.clone(),
                 int(r.failures as f64),
             ]);
         }
@@ -447,10 +469,13 @@ fn fanout_table(outcomes: &[fanout::Outcome], duration: Duration) -> Table {
     row("seq gaps", &|o| int(o.seq_gaps as f64));
     row("skipped to a snapshot", &|o| int(o.skips as f64));
     row("closed early", &|o| int(o.closed as f64));
-    row("server CPU", &|o| format!("{:.2} cores", o.server_cores));
+    row("server CPU (over the schedule)", &|o| {
+        format!("{:.2} cores", o.server_cores)
+    });
     row("bench CPU (clients + producer)", &|o| {
         format!("{:.2} cores", o.bench_cores)
     });
+    row("machine CPU (all processes)", &|o| o.machine.clone());
     row("server RSS connected / peak", &|o| {
         format!(
             "{:.0} / {:.0} MiB",
@@ -460,7 +485,7 @@ fn fanout_table(outcomes: &[fanout::Outcome], duration: Duration) -> Table {
     table
 }
 
-fn machine(args: &Args, levels: &server::Levels, open_files: u64) -> String {
+fn machine(args: &Args, levels: &server::Levels, open_files: u64, background: &str) -> String {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let model = cpuinfo
         .lines()
@@ -486,12 +511,17 @@ fn machine(args: &Args, levels: &server::Levels, open_files: u64) -> String {
         "debug (figures are not comparable with a release build)"
     };
     format!(
-        "levels-bench{}, {}\n  machine: {cores} cores ({model}), {memory} memory, load average {}; server and load generator share it\n  server:  {} [{profile}], open files limit {}\n  dashboard: {}\n",
+        "levels-bench{}, {}\n  machine: {cores} cores ({model}), {memory} memory, load average {}, before starting {background}; server and load generator share it\n  server:  {} [{profile}], open files limit {}{}\n  dashboard: {}\n",
         if args.quick { " --quick" } else { "" },
         chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
         loadavg(),
         levels.binary.display(),
         int(open_files as f64),
+        levels
+            .env
+            .iter()
+            .map(|(k, v)| format!(", {k}={v}"))
+            .collect::<String>(),
         levels.dist.display(),
     )
 }

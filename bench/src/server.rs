@@ -19,6 +19,8 @@ pub struct Levels {
     pub root: PathBuf,
     /// The built dashboard, served at `/`.
     pub dist: PathBuf,
+    /// Set in every server's environment (`--env`), before a measurement's own.
+    pub env: Vec<(String, String)>,
 }
 
 /// A running server; killed when dropped.
@@ -107,6 +109,7 @@ impl Levels {
                 command.env_remove(key);
             }
         }
+        command.envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         command.envs(env.iter().copied());
         command
     }
@@ -311,4 +314,48 @@ pub async fn seed(server: &Server, root: &Path) -> Result<()> {
         bail!("the seed batch was refused ({status}): {answer}");
     }
     Ok(())
+}
+
+/// The whole machine's CPU time so far, from `/proc/stat` (in clock ticks).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MachineCpu {
+    user: u64,
+    system: u64,
+    softirq: u64,
+    idle: u64,
+    total: u64,
+}
+
+impl MachineCpu {
+    pub fn now() -> Result<MachineCpu> {
+        let stat = std::fs::read_to_string("/proc/stat")?;
+        let line = stat.lines().next().context("/proc/stat is empty")?;
+        let v: Vec<u64> = line
+            .split_whitespace()
+            .skip(1)
+            .filter_map(|f| f.parse().ok())
+            .collect();
+        // user nice system idle iowait irq softirq steal (guest time is inside user).
+        let at = |i: usize| v.get(i).copied().unwrap_or(0);
+        Ok(MachineCpu {
+            user: at(0) + at(1),
+            system: at(2) + at(5),
+            softirq: at(6),
+            idle: at(3) + at(4),
+            total: (0..8).map(at).sum(),
+        })
+    }
+
+    /// Busy share of all cores since `earlier`, split as "busy % (user, system, softirq)".
+    pub fn since(&self, earlier: &MachineCpu) -> String {
+        let total = self.total.saturating_sub(earlier.total).max(1) as f64;
+        let pct = |now: u64, then: u64| 100.0 * now.saturating_sub(then) as f64 / total;
+        format!(
+            "{:.0}% busy (user {:.0}, system {:.0}, softirq {:.0})",
+            100.0 - pct(self.idle, earlier.idle),
+            pct(self.user, earlier.user),
+            pct(self.system, earlier.system),
+            pct(self.softirq, earlier.softirq),
+        )
+    }
 }
