@@ -148,6 +148,15 @@ async fn main() -> Result<()> {
     println!("{}", machine(&args, &levels, open_files, &background));
 
     let mut failures = Vec::new();
+    // Quick mode judges only what it asserts; timings from a debug build and seconds of
+    // load are indicative.
+    let verdict = |ok: bool| {
+        if args.quick {
+            format!("{} (not asserted)", if ok { "met" } else { "not met" })
+        } else {
+            met(ok)
+        }
+    };
     let mut summary = Table::new(
         "Floors (issue 8)",
         &["figure", "floor", "measured", "verdict"],
@@ -202,7 +211,7 @@ async fn main() -> Result<()> {
                     int(best.records_per_s),
                     best.batch
                 ),
-                met(best.records_per_s >= FLOOR_INGEST_PER_S),
+                verdict(best.records_per_s >= FLOOR_INGEST_PER_S),
             ]);
         }
     }
@@ -324,7 +333,7 @@ async fn main() -> Result<()> {
                 ),
                 format!("≤ {FLOOR_KIB_PER_CONNECTION:.0} KiB"),
                 format!("{:.1} KiB", ours.per_connection_kib()),
-                met(ours.per_connection_kib() <= FLOOR_KIB_PER_CONNECTION),
+                verdict(ours.per_connection_kib() <= FLOOR_KIB_PER_CONNECTION),
             ]);
         }
     }
@@ -398,7 +407,7 @@ async fn main() -> Result<()> {
             "first live figure (median)".into(),
             format!("≤ {} ms", int(FLOOR_FIRST_FIGURE_MS)),
             format!("{} (max {})", ms(wall_median), ms(wall_max)),
-            met(wall_median <= FLOOR_FIRST_FIGURE_MS),
+            verdict(wall_median <= FLOOR_FIRST_FIGURE_MS),
         ]);
     }
 
