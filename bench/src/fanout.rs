@@ -3,16 +3,14 @@
 //! client measures delivery from when the batch was due, not from when it was actually
 //! sent: a stalled server (or a starved producer) cannot hide its tail.
 
-use crate::live::{connect, gate, Socket};
+use crate::live::{gate, Client};
 use crate::server::{beds_record, pairs, record_time, Levels, MachineCpu, Server, TOKEN};
 use crate::stats::{kind, quantile, seq, BatchIds, Kind};
 use anyhow::{bail, Context, Result};
-use futures_util::StreamExt;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 use tokio::sync::{watch, Semaphore};
-use tokio_tungstenite::tungstenite::Message;
 
 /// Record ids of the scheduled batches: `fan-{batch}-{record}`.
 const TAG: &str = "fan-";
@@ -60,6 +58,11 @@ pub struct Outcome {
     pub ack_p99_ms: f64,
     pub server_cores: f64,
     pub bench_cores: f64,
+    /// First deliveries of a batch to a client per second, over the schedule.
+    pub deliveries_per_s: f64,
+    /// CPU time per delivery, server and bench.
+    pub server_us_per_delivery: f64,
+    pub bench_us_per_delivery: f64,
     /// Every process's CPU over the schedule, this machine's other work included.
     pub machine: String,
     pub server_rss_connected_mib: f64,
@@ -142,13 +145,13 @@ async fn measure(levels: &Levels, server: &Server, settings: &Settings) -> Resul
     // Connect every client; each counts itself settled once it has its snapshot.
     let (stop, stopped) = watch::channel(false);
     let gate = gate();
-    let url = server.ws_url();
+    let base = server.base.clone();
     let connecting = Instant::now();
     let clients: Vec<_> = (0..settings.clients)
         .map(|i| {
             tokio::spawn(client(
                 shared.clone(),
-                url.clone(),
+                base.clone(),
                 cookies[i % sessions].clone(),
                 gate.clone(),
                 stopped.clone(),
@@ -190,6 +193,7 @@ async fn measure(levels: &Levels, server: &Server, settings: &Settings) -> Resul
         })
         .collect();
 
+    let delivered_before = shared.delivered.load(Ordering::Relaxed);
     let cpu_server = server.cpu_seconds()?;
     let cpu_bench = crate::server::cpu_seconds("/proc/self/stat")?;
     let machine_before = MachineCpu::now()?;
@@ -207,6 +211,14 @@ async fn measure(levels: &Levels, server: &Server, settings: &Settings) -> Resul
     let ran_s = start.elapsed().as_secs_f64();
     let server_cores = (server.cpu_seconds()? - cpu_server) / ran_s;
     let bench_cores = (crate::server::cpu_seconds("/proc/self/stat")? - cpu_bench) / ran_s;
+    // What one delivery costs, from deliveries actually made in the window (a server that
+    // falls behind makes fewer).
+    let deliveries_per_s = shared
+        .delivered
+        .load(Ordering::Relaxed)
+        .saturating_sub(delivered_before) as f64
+        / ran_s;
+    let per_delivery = |cores: f64| cores * 1e6 / deliveries_per_s.max(f64::MIN_POSITIVE);
     let machine = MachineCpu::now()?.since(&machine_before);
     let sent = done_rx.await.context("the producer thread")??;
     let published = sent.iter().filter(|b| b.ok).count();
@@ -231,6 +243,9 @@ async fn measure(levels: &Levels, server: &Server, settings: &Settings) -> Resul
         first_refusal: sent.iter().find_map(|b| b.error.clone()),
         server_cores,
         bench_cores,
+        deliveries_per_s,
+        server_us_per_delivery: per_delivery(server_cores),
+        bench_us_per_delivery: per_delivery(bench_cores),
         machine,
         server_rss_connected_mib: rss_connected as f64 / 1024.0,
         server_peak_rss_mib: peak_rss as f64 / 1024.0,
@@ -281,14 +296,14 @@ async fn measure(levels: &Levels, server: &Server, settings: &Settings) -> Resul
 
 async fn client(
     shared: Arc<Shared>,
-    url: String,
+    base: String,
     cookie: String,
     gate: Arc<Semaphore>,
     mut stop: watch::Receiver<bool>,
 ) -> Result<Log, String> {
-    let opened: Result<Socket> = async {
+    let opened: Result<Client> = async {
         let _permit = gate.acquire().await?;
-        connect(&url, &cookie).await
+        Client::connect(&base, &cookie).await
     }
     .await;
     let mut ws = match opened {
@@ -316,10 +331,10 @@ async fn client(
             _ = stop.changed() => break,
             msg = ws.next() => msg,
         };
-        let text = match msg {
-            Some(Ok(Message::Text(text))) => text,
-            // Pings are answered by tungstenite as it reads.
-            Some(Ok(Message::Close(_))) | Some(Err(_)) | None => {
+        let bytes = match msg {
+            Ok(Some(bytes)) => bytes,
+            // Closed, or a protocol error.
+            Ok(None) | Err(_) => {
                 if log.last_seq.is_none() {
                     shared.failed.fetch_add(1, Ordering::Relaxed);
                     shared.settled.fetch_add(1, Ordering::Relaxed);
@@ -328,9 +343,7 @@ async fn client(
                 log.closed = true;
                 break;
             }
-            Some(Ok(_)) => continue,
         };
-        let bytes = text.as_bytes();
         match kind(bytes) {
             Kind::Snapshot => {
                 if log.last_seq.is_some() {

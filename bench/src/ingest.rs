@@ -2,7 +2,7 @@
 //! acknowledgement, which the server gives only after the commit), for a fixed time per
 //! batch size, each size on a fresh server and database.
 
-use crate::server::{beds_record, pairs, record_time, Levels, MachineCpu};
+use crate::server::{beds_record, cpu_seconds, pairs, record_time, Levels, MachineCpu};
 use crate::stats::quantile;
 use anyhow::Result;
 use std::sync::Arc;
@@ -27,6 +27,8 @@ pub struct Row {
     pub first_failure: Option<String>,
     /// Server CPU over the measured time, in cores.
     pub server_cores: f64,
+    /// The producers' CPU (this process), in cores.
+    pub bench_cores: f64,
     /// Every process's CPU over the measured time.
     pub machine: String,
 }
@@ -100,9 +102,12 @@ async fn one_size(levels: &Levels, settings: &Settings, size: usize) -> Result<R
     }
     tokio::time::sleep_until(measured_from.into()).await;
     let cpu_before = server.cpu_seconds()?;
+    let bench_before = cpu_seconds("/proc/self/stat")?;
     let machine_before = MachineCpu::now()?;
     tokio::time::sleep_until(end.into()).await;
     let cpu_after = server.cpu_seconds()?;
+    let bench_cores =
+        (cpu_seconds("/proc/self/stat")? - bench_before) / settings.duration.as_secs_f64();
     let machine = MachineCpu::now()?.since(&machine_before);
     let mut latencies = Vec::new();
     let (mut failures, mut first_failure) = (0, None);
@@ -128,6 +133,7 @@ async fn one_size(levels: &Levels, settings: &Settings, size: usize) -> Result<R
         failures,
         first_failure,
         server_cores: (cpu_after - cpu_before) / secs,
+        bench_cores,
         machine,
     })
 }

@@ -172,7 +172,7 @@ async fn main() -> Result<()> {
                 plan.ingest.producers,
                 plan.ingest.duration.as_secs_f64()
             ),
-            &["batch size", "records/s", "batches/s", "ack p50", "ack p99", "× one per commit", "server CPU", "machine CPU", "failed"],
+            &["batch size", "records/s", "batches/s", "ack p50", "ack p99", "× one per commit", "server CPU", "bench CPU", "machine CPU", "failed"],
         );
         for r in &rows {
             table.row(vec![
@@ -187,6 +187,7 @@ async fn main() -> Result<()> {
                 ms(r.p99_ms),
                 baseline.map_or("–".into(), |b| format!("{:.1}×", r.records_per_s / b)),
                 format!("{:.2} cores", r.server_cores),
+                format!("{:.2} cores", r.bench_cores),
                 r.machine.clone(),
                 int(r.failures as f64),
             ]);
@@ -483,6 +484,15 @@ fn fanout_table(outcomes: &[fanout::Outcome], duration: Duration) -> Table {
     });
     row("bench CPU (clients + producer)", &|o| {
         format!("{:.2} cores", o.bench_cores)
+    });
+    row("deliveries/s over the schedule", &|o| {
+        int(o.deliveries_per_s)
+    });
+    row("server CPU per delivery", &|o| {
+        format!("{:.1} µs", o.server_us_per_delivery)
+    });
+    row("bench CPU per delivery", &|o| {
+        format!("{:.1} µs", o.bench_us_per_delivery)
     });
     row("machine CPU (all processes)", &|o| o.machine.clone());
     row("server RSS connected / peak", &|o| {

@@ -3,13 +3,11 @@
 //! as a browser does), divided by N. Measured for Levels' own websocket buffers and, in
 //! the same run, for tungstenite's defaults (128 KiB read and write buffers).
 
-use crate::live::{connect, gate, Socket};
+use crate::live::{gate, Client};
 use crate::server::{seed, Levels};
 use anyhow::{Context, Result};
-use futures_util::StreamExt;
 use std::time::Duration;
 use tokio::task::JoinSet;
-use tokio_tungstenite::tungstenite::Message;
 
 /// The configuration under test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,15 +57,14 @@ pub async fn run(levels: &Levels, buffers: Buffers, n: usize, idle: Duration) ->
         let cookie = server.sign_in().await?;
         tokio::time::sleep(Duration::from_millis(500)).await;
         let before_kib = server.rss_kib()?;
-        let url = server.ws_url();
         let gate = gate();
         let mut opening = JoinSet::new();
         for _ in 0..n {
-            let (url, cookie, gate) = (url.clone(), cookie.clone(), gate.clone());
+            let (base, cookie, gate) = (server.base.clone(), cookie.clone(), gate.clone());
             opening.spawn(async move {
                 let mut ws = {
                     let _permit = gate.acquire().await?;
-                    connect(&url, &cookie).await?
+                    Client::connect(&base, &cookie).await?
                 };
                 let first = first_messages(&mut ws).await?;
                 Ok::<_, anyhow::Error>((ws, first))
@@ -83,7 +80,7 @@ pub async fn run(levels: &Levels, buffers: Buffers, n: usize, idle: Duration) ->
         // Idle: each socket keeps being read so pings get their pongs.
         let idle_readers: Vec<_> = sockets
             .into_iter()
-            .map(|mut ws| tokio::spawn(async move { while let Some(Ok(_)) = ws.next().await {} }))
+            .map(|mut ws| tokio::spawn(async move { while let Ok(Some(_)) = ws.next().await {} }))
             .collect();
         tokio::time::sleep(idle).await;
         let after_kib = server.rss_kib()?;
@@ -113,19 +110,17 @@ pub async fn run(levels: &Levels, buffers: Buffers, n: usize, idle: Duration) ->
 }
 
 /// Reads up to the first heartbeat (after the snapshot); the snapshot's size.
-async fn first_messages(ws: &mut Socket) -> Result<usize> {
+async fn first_messages(ws: &mut Client) -> Result<usize> {
     let mut snapshot = 0;
     loop {
-        let msg = tokio::time::timeout(Duration::from_secs(60), ws.next())
+        let text = tokio::time::timeout(Duration::from_secs(60), ws.next())
             .await
-            .context("no live message within 60 s")?
-            .context("the socket closed")??;
-        if let Message::Text(text) = msg {
-            match crate::stats::kind(text.as_bytes()) {
-                crate::stats::Kind::Snapshot => snapshot = text.len(),
-                crate::stats::Kind::Heartbeat => return Ok(snapshot),
-                _ => {}
-            }
+            .context("no live message within 60 s")??
+            .context("the socket closed")?;
+        match crate::stats::kind(text) {
+            crate::stats::Kind::Snapshot => snapshot = text.len(),
+            crate::stats::Kind::Heartbeat => return Ok(snapshot),
+            _ => {}
         }
     }
 }

@@ -164,10 +164,6 @@ impl Server {
             .context("no session cookie")
     }
 
-    pub fn ws_url(&self) -> String {
-        format!("{}/api/v1/live", self.base.replacen("http", "ws", 1))
-    }
-
     /// Posts a JSON body to the beds feed; the status and the answer.
     pub async fn post_beds(&self, body: String) -> Result<(u16, String)> {
         let res = self
