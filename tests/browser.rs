@@ -174,7 +174,11 @@ async fn the_control_room_shows_the_map_and_updates_live_and_across_a_restart() 
 #[tokio::test]
 async fn a_declared_level_and_its_alert_reach_the_control_room_without_a_reload() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let app = TestApp::spawn(test_config(dir.path())).await;
+    let mut config = test_config(dir.path());
+    // Every live message in frames of one byte: Chromium must reassemble them, UTF-8
+    // sequences cut between frames included (the reason below has some).
+    config.live.fragment_bytes = 1;
+    let app = TestApp::spawn(config).await;
     levels_tests::opel_inputs::post_level_3_inputs(&app).await;
     let browser = Browser::start().await;
     browser.sign_in(&app, Role::SiteManager).await;
@@ -219,7 +223,7 @@ async fn a_declared_level_and_its_alert_reach_the_control_room_without_a_reload(
     let marker = Browser::text(&browser.client, "g.site-marker[data-site=MPH] .site-figure").await;
     assert_eq!(marker.as_deref(), Some("OPEL 4"));
 
-    let declare = json!({"entity": "site:MPH", "level": 4, "reason": "CT scanner down"});
+    let declare = json!({"entity": "site:MPH", "level": 4, "reason": "CT scanner down — café 🚑"});
     let (status, answer) = app.post_json("/api/v1/declarations", &declare).await;
     assert_eq!(status, 200, "{answer}");
     let alert = answer["alert"].as_i64().expect("an alert id");
@@ -237,7 +241,7 @@ async fn a_declared_level_and_its_alert_reach_the_control_room_without_a_reload(
         strip.contains("▲ Musgrove Park: OPEL 4 declared"),
         "{strip}"
     );
-    assert!(strip.contains("“CT scanner down”"), "{strip}");
+    assert!(strip.contains("“CT scanner down — café 🚑”"), "{strip}");
     assert!(strip.contains("0 of 4 actions done"), "{strip}");
     assert!(strip.contains("☐ Executive on-call leads"), "{strip}");
 

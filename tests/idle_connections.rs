@@ -1,9 +1,10 @@
 //! Resident memory per idle live connection: `cargo run -p levels-tests --example
 //! idle_connections -- [N] [READ_BUFFER_BYTES] [resume|snapshot]`. Starts the built
-//! `levels` binary with the simulator (so snapshots are full size), opens N signed-in
-//! websockets that then sit idle, and prints the server's resident memory before and
-//! after, per connection. `resume` (the default) does what the dashboard does: the
-//! snapshot over HTTP, then the socket resuming from it; `snapshot` takes it on the socket.
+//! `levels` binary with the simulator (so snapshots are full size), signs in, lets it run
+//! 10 s, opens N signed-in websockets that then sit idle, and prints the server's resident
+//! memory before and after, per connection. `resume` (the default) does what the
+//! dashboard does: the snapshot over HTTP, then the socket resuming from it; `snapshot`
+//! takes it on the socket.
 
 use futures_util::StreamExt;
 use levels_tests::process::{levels_binary, start};
@@ -44,7 +45,6 @@ async fn main() {
         Ok(s) => (s.base.clone(), s.child.id().expect("a pid")),
         Err((base, pid)) => (base.clone(), *pid),
     };
-    tokio::time::sleep(Duration::from_secs(10)).await;
     let res = reqwest::Client::new()
         .post(format!("{}/api/v1/login", base))
         .json(&serde_json::json!({"name": "display", "password": "demo-password-change-me"}))
@@ -58,6 +58,9 @@ async fn main() {
         .next()
         .expect("a cookie")
         .to_owned();
+    // Signing in hashes a password (19 MiB, freed after); the warm-up lets that and the
+    // simulator's first rounds settle before the baseline.
+    tokio::time::sleep(Duration::from_secs(10)).await;
     let before = resident_kib(pid);
     let mut snapshot_bytes_http = 0;
     let mut url = format!("{}/api/v1/live", base.replace("http", "ws"));
@@ -93,7 +96,8 @@ async fn main() {
         }
         sockets.push(ws);
     }
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // Longer than the simulator's interval (5 s): every socket has been sent its deltas.
+    tokio::time::sleep(Duration::from_secs(6)).await;
     let after = resident_kib(pid);
     println!(
         "read buffer {read_buffer} B, {n} idle connections, first message {snapshot_bytes} B (snapshot over HTTP: {snapshot_bytes_http} B): resident {before} KiB -> {after} KiB, {:.1} KiB per connection",

@@ -1,5 +1,6 @@
 //! `/api/v1/live`: what a dashboard receives over a real websocket.
 
+use levels_shared::access::Role;
 use levels_shared::live::{Change, ServerMsg};
 use levels_tests::*;
 use serde_json::json;
@@ -206,6 +207,206 @@ async fn a_page_from_another_origin_may_not_open_the_live_stream() {
         .live_from_origin(&own)
         .await
         .expect("the dashboard's own origin is allowed");
+    assert!(matches!(client.next().await, ServerMsg::Snapshot { .. }));
+    app.stop().await;
+}
+
+/// `/api/v1/live` opened by hand on a TCP socket, to see the frames as the server sent them.
+struct RawLive {
+    tcp: tokio::net::TcpStream,
+    buf: Vec<u8>,
+}
+
+impl RawLive {
+    /// Sends the opening handshake with `headers` (each `Name: value`); the answer's head.
+    async fn open(app: &TestApp, headers: &[String]) -> (String, RawLive) {
+        use tokio::io::AsyncWriteExt;
+        let mut tcp = tokio::net::TcpStream::connect(app.addr)
+            .await
+            .expect("connects");
+        let mut head = format!("GET /api/v1/live HTTP/1.1\r\nHost: {}\r\n", app.addr);
+        for header in headers {
+            head.push_str(header);
+            head.push_str("\r\n");
+        }
+        head.push_str("\r\n");
+        tcp.write_all(head.as_bytes()).await.expect("writes");
+        let mut raw = RawLive {
+            tcp,
+            buf: Vec::new(),
+        };
+        let end = loop {
+            if let Some(end) = raw.buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                break end + 4;
+            }
+            raw.fill(raw.buf.len() + 1).await;
+        };
+        let answer = String::from_utf8_lossy(&raw.buf[..end]).into_owned();
+        raw.buf.drain(..end);
+        (answer, raw)
+    }
+
+    /// The handshake a client makes (RFC 6455 §1.3's example key), signed in as a display.
+    fn handshake(app: &TestApp) -> Vec<String> {
+        vec![
+            "Connection: Upgrade".into(),
+            "Upgrade: websocket".into(),
+            "Sec-WebSocket-Version: 13".into(),
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==".into(),
+            format!("Cookie: {}", app.cookie(Role::Display)),
+        ]
+    }
+
+    async fn fill(&mut self, want: usize) {
+        use tokio::io::AsyncReadExt;
+        while self.buf.len() < want {
+            let mut chunk = [0u8; 8192];
+            let n = tokio::time::timeout(Duration::from_secs(5), self.tcp.read(&mut chunk))
+                .await
+                .expect("the server sends within 5 s")
+                .expect("reads");
+            assert!(n > 0, "the server closed the connection");
+            self.buf.extend_from_slice(&chunk[..n]);
+        }
+    }
+
+    /// The next frame: whether it is final, its opcode and its payload.
+    async fn frame(&mut self) -> (bool, u8, Vec<u8>) {
+        self.fill(2).await;
+        let (fin, opcode) = (self.buf[0] & 0x80 != 0, self.buf[0] & 0x0f);
+        assert_eq!(self.buf[1] & 0x80, 0, "a server's frames are not masked");
+        let (len, head) = match self.buf[1] & 0x7f {
+            126 => {
+                self.fill(4).await;
+                (u16::from_be_bytes([self.buf[2], self.buf[3]]) as usize, 4)
+            }
+            127 => {
+                self.fill(10).await;
+                let len: [u8; 8] = self.buf[2..10].try_into().expect("8 bytes");
+                (u64::from_be_bytes(len) as usize, 10)
+            }
+            n => (n as usize, 2),
+        };
+        self.fill(head + len).await;
+        let payload = self.buf[head..head + len].to_vec();
+        self.buf.drain(..head + len);
+        (fin, opcode, payload)
+    }
+
+    /// The next text message, and the payload size of each frame it came in (control
+    /// frames such as heartbeat pings are skipped).
+    async fn message(&mut self) -> (String, Vec<usize>) {
+        let (mut bytes, mut sizes) = (Vec::new(), Vec::new());
+        loop {
+            let (fin, opcode, payload) = self.frame().await;
+            if opcode >= 8 {
+                continue;
+            }
+            let expected = if sizes.is_empty() { 1 } else { 0 };
+            assert_eq!(opcode, expected, "a text frame, then continuations");
+            sizes.push(payload.len());
+            bytes.extend_from_slice(&payload);
+            if fin {
+                return (String::from_utf8(bytes).expect("valid UTF-8"), sizes);
+            }
+        }
+    }
+
+    /// The next message of `kind` (`snapshot`, `delta`, `heartbeat`).
+    async fn next_of(&mut self, kind: &str) -> (String, Vec<usize>) {
+        loop {
+            let (text, sizes) = self.message().await;
+            let msg: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+            if msg["type"] == kind {
+                return (text, sizes);
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_delta_larger_than_64_kib_arrives_whole_in_frames_of_at_most_4_kib() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = TestApp::spawn(test_config(dir.path())).await;
+    let mut client = app.live(None).await;
+    let (head, mut raw) = RawLive::open(&app, &RawLive::handshake(&app)).await;
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    // RFC 6455 §1.3: the accept key for the example key.
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("sec-websocket-accept: s3pplmbitxaq9kygzzhzrbk+xoo="),
+        "{head}"
+    );
+    assert!(matches!(client.next().await, ServerMsg::Snapshot { .. }));
+    raw.next_of("snapshot").await;
+
+    // One batch of 600 readings, each newer than the last: a delta of 600 changes.
+    let records: Vec<_> = (0..600u32)
+        .map(|i| {
+            let at = minutes_ago(i64::from(700 - i));
+            beds_at(&format!("big-{i:03}"), "MPH", 300 + i % 100, &at)
+        })
+        .collect();
+    app.post_beds_ok(&json!(records)).await;
+
+    let (text, sizes) = raw.next_of("delta").await;
+    assert!(text.len() > 64 * 1024, "a delta of {} bytes", text.len());
+    assert_eq!(sizes.len(), text.len().div_ceil(4096), "{sizes:?}");
+    assert!(
+        sizes[..sizes.len() - 1].iter().all(|&n| n == 4096),
+        "{sizes:?}"
+    );
+    let ServerMsg::Delta { changes, .. } = serde_json::from_str(&text).expect("a delta") else {
+        panic!("expected a delta");
+    };
+    let ids: Vec<_> = changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::Beds { record } => Some(record.id.as_str()),
+            _ => None,
+        })
+        .collect();
+    let expected: Vec<_> = (0..600).map(|i| format!("big-{i:03}")).collect();
+    assert_eq!(ids, expected, "every reading, in order");
+
+    // A tungstenite client reassembles the same message, byte for byte.
+    let received = client.raw_within(Duration::from_secs(2)).await;
+    assert!(
+        received.contains(&text),
+        "the same delta reached the other client"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_request_that_is_not_a_websocket_handshake_gets_a_clear_4xx() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = TestApp::spawn(test_config(dir.path())).await;
+    // No session: 401 before anything else, websocket or not.
+    assert_eq!(app.get_as(None, "/api/v1/live").await.0, 401);
+    let (status, body) = app.get_as(Some(Role::Display), "/api/v1/live").await;
+    assert_eq!(status, 400);
+    let error = body["error"].as_str().expect("an error");
+    assert!(error.contains("expected a websocket upgrade"), "{error}");
+
+    let mut handshake = RawLive::handshake(&app);
+    handshake.retain(|h| !h.starts_with("Sec-WebSocket-Version"));
+    handshake.push("Sec-WebSocket-Version: 8".into());
+    let (head, _) = RawLive::open(&app, &handshake).await;
+    assert!(head.starts_with("HTTP/1.1 426"), "{head}");
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("sec-websocket-version: 13"),
+        "{head}"
+    );
+
+    let mut handshake = RawLive::handshake(&app);
+    handshake.retain(|h| !h.starts_with("Sec-WebSocket-Key"));
+    let (head, _) = RawLive::open(&app, &handshake).await;
+    assert!(head.starts_with("HTTP/1.1 400"), "{head}");
+
+    // Refused requests leave the endpoint working.
+    let mut client = app.live(None).await;
     assert!(matches!(client.next().await, ServerMsg::Snapshot { .. }));
     app.stop().await;
 }

@@ -208,9 +208,12 @@ async fn aggregate_exports_show_small_counts_as_under_five_and_are_audited() {
 }
 
 /// One HTTP/1.1 request over TLS to `addr`, trusting `cert` for `localhost`: the raw answer.
-async fn https(addr: std::net::SocketAddr, cert: &rcgen::Certificate, request: &str) -> String {
+/// A TLS connection to `addr` that trusts only `cert`.
+async fn tls_connect(
+    addr: std::net::SocketAddr,
+    cert: &rcgen::Certificate,
+) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
     use std::sync::Arc;
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio_rustls::rustls::{self, pki_types::ServerName, RootCertStore};
     let mut roots = RootCertStore::empty();
     roots.add(cert.der().clone()).expect("a root");
@@ -226,7 +229,12 @@ async fn https(addr: std::net::SocketAddr, cert: &rcgen::Certificate, request: &
         .await
         .expect("connects");
     let name = ServerName::try_from("localhost").expect("a name");
-    let mut tls = connector.connect(name, tcp).await.expect("a TLS handshake");
+    connector.connect(name, tcp).await.expect("a TLS handshake")
+}
+
+async fn https(addr: std::net::SocketAddr, cert: &rcgen::Certificate, request: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tls = tls_connect(addr, cert).await;
     tls.write_all(request.as_bytes()).await.expect("sent");
     let mut answer = Vec::new();
     let _ = tls.read_to_end(&mut answer).await;
@@ -317,6 +325,36 @@ async fn levels_serves_https_itself_with_secure_host_cookies_and_hsts() {
     assert!(
         cookie.contains("__Host-levels_session=") && cookie.contains("; Secure"),
         "{cookie}"
+    );
+
+    // The live stream upgrades over TLS too.
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let session = cookie
+        .split_once(':')
+        .and_then(|(_, v)| v.split(';').next())
+        .expect("a cookie")
+        .trim();
+    let mut request = "wss://localhost/api/v1/live"
+        .into_client_request()
+        .expect("a request");
+    request
+        .headers_mut()
+        .insert("cookie", session.parse().expect("a header"));
+    let (mut live, _) = tokio_tungstenite::client_async(request, tls_connect(addr, &cert).await)
+        .await
+        .expect("the websocket opens over TLS");
+    let first = live
+        .next()
+        .await
+        .expect("a message")
+        .expect("the websocket is healthy");
+    assert!(
+        first
+            .to_text()
+            .expect("text")
+            .contains(r#""type":"snapshot""#),
+        "{first}"
     );
     let _ = stop.send(());
     let _ = tokio::time::timeout(std::time::Duration::from_secs(10), task).await;

@@ -140,6 +140,10 @@ pub struct LiveConfig {
     /// Bytes gathered before a websocket write; 0 writes each message at once (tungstenite's
     /// default is 128 KiB).
     pub write_buffer_bytes: usize,
+    /// Largest websocket frame payload the server sends: longer messages go out as several
+    /// frames, so no socket's write buffer grows to the size of the largest message it
+    /// ever sent. 0 sends each message as one frame.
+    pub fragment_bytes: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -245,6 +249,7 @@ impl Default for Config {
                 max_client_message_bytes: 64 * 1024,
                 read_buffer_bytes: 4 * 1024,
                 write_buffer_bytes: 0,
+                fragment_bytes: 4 * 1024,
             },
             simulator: SimulatorConfig {
                 enabled: false,

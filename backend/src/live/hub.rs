@@ -1,12 +1,12 @@
 //! The live hub: the authoritative live state, its sequence numbers, a replay buffer,
 //! and fan-out to every websocket session (DESIGN §7).
 
-use axum::extract::ws::Utf8Bytes;
 use chrono::Utc;
 use levels_shared::live::{Change, LiveState, ResumeFrom, ServerMsg};
 use std::collections::VecDeque;
 use std::sync::Mutex;
 use tokio::sync::{broadcast, watch};
+use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 /// A serialised delta: encoded once, shared by every session that sends it.
 #[derive(Debug, Clone)]

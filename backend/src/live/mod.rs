@@ -4,11 +4,13 @@
 pub mod follower;
 pub mod hub;
 pub mod session;
+pub mod upgrade;
 
 use crate::accounts::routes::Session;
 use crate::api_error::ApiError;
 use crate::app::AppState;
-use axum::extract::{Query, State, WebSocketUpgrade};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, Request, State};
 use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -17,6 +19,7 @@ use chrono::Utc;
 use levels_shared::live::{ResumeFrom, ServerMsg};
 use serde::Deserialize;
 use std::time::Duration;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -32,18 +35,18 @@ struct ResumeParams {
 }
 
 async fn live(
-    ws: WebSocketUpgrade,
     State(app): State<AppState>,
     session: Result<Session, ApiError>,
-    Query(params): Query<ResumeParams>,
-    headers: HeaderMap,
+    params: Result<Query<ResumeParams>, QueryRejection>,
+    mut request: Request,
 ) -> Response {
-    // Both refused before the upgrade: no session (401), another site's page (403).
+    // Refused before the upgrade, in this order: no session (401), another site's page
+    // (403), bad resume parameters (400), not a websocket handshake (4xx).
     let session = match session {
         Ok(s) => s,
         Err(e) => return e.into_response(),
     };
-    if !same_origin(&headers) {
+    if !same_origin(request.headers()) {
         // Another site's page may not open a live stream on this one (DESIGN §7).
         return (
             StatusCode::FORBIDDEN,
@@ -52,11 +55,16 @@ async fn live(
             .into_response();
     }
     let resume = match params {
-        ResumeParams {
+        Ok(Query(ResumeParams {
             epoch: Some(epoch),
             seq: Some(seq),
-        } => Some(ResumeFrom { epoch, seq }),
-        _ => None,
+        })) => Some(ResumeFrom { epoch, seq }),
+        Ok(_) => None,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let upgrade = match upgrade::Upgrade::new(&mut request) {
+        Ok(upgrade) => upgrade,
+        Err(e) => return e.into_response(),
     };
     let live = &app.config.live;
     let link = session::Link {
@@ -65,6 +73,7 @@ async fn live(
         resume,
         heartbeat: Duration::from_secs(live.heartbeat_seconds.max(1)),
         dead_after: Duration::from_secs(live.dead_after_seconds.max(1)),
+        fragment_bytes: live.fragment_bytes,
         signed: session::Signed {
             store: app.store.clone(),
             token_hash: session.token_hash,
@@ -74,11 +83,13 @@ async fn live(
         },
     };
     // Small buffers: thousands of screens each hold one, and clients send next to nothing.
-    ws.read_buffer_size(live.read_buffer_bytes)
+    // The write buffer stays small too because messages go out in fragments (see session).
+    let config = WebSocketConfig::default()
+        .read_buffer_size(live.read_buffer_bytes)
         .write_buffer_size(live.write_buffer_bytes)
-        .max_message_size(live.max_client_message_bytes)
-        .max_frame_size(live.max_client_message_bytes)
-        .on_upgrade(move |socket| session::run(socket, link))
+        .max_message_size(Some(live.max_client_message_bytes))
+        .max_frame_size(Some(live.max_client_message_bytes));
+    upgrade.on_upgrade(config, move |socket| session::run(socket, link))
 }
 
 /// A browser always sends `Origin` on a websocket upgrade; it must name this server, as
