@@ -39,7 +39,7 @@ impl Progress {
                 tracing::warn!(seq, "outbox entry not yet published after 10 s");
             }
         }
-        app.hub.state().1
+        app.hub.seq()
     }
 
     /// The last outbox entry published here.

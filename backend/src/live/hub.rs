@@ -146,6 +146,11 @@ impl Hub {
         })
     }
 
+    /// The current sequence number, without copying the state.
+    pub fn seq(&self) -> u64 {
+        self.lock().seq
+    }
+
     /// The current state (for the REST snapshot endpoint).
     pub fn state(&self) -> (String, u64, LiveState) {
         let inner = self.lock();
