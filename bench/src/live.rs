@@ -2,9 +2,9 @@
 //! 10,000 of them beside the server on two cores.
 //!
 //! A general client (tungstenite) zeroes a fresh read chunk before every read, copies each
-//! payload out of its buffer and validates it as UTF-8; at 100,000 deltas a second that cost
-//! as much CPU as the server's side. This one reads frames straight into one reused buffer and
-//! hands out the payload in place; the bench only scans it for a few byte patterns. It
+//! payload out of its buffer and validates it as UTF-8: measured, about a third more CPU per
+//! delivery than this one, which reads frames straight into one reused buffer and hands out
+//! the payload in place (the bench only scans it for a few byte patterns). It
 //! speaks just what the server sends: unmasked frames, text (possibly fragmented), ping
 //! (answered with a masked pong, as RFC 6455 requires of clients) and close.
 
