@@ -225,7 +225,9 @@ async fn measure(levels: &Levels, server: &Server, settings: &Settings) -> Resul
 
     // Wait for the last deltas (or give up after `drain`), then stop the clients.
     let connected = settings.clients - shared.failed.load(Ordering::Relaxed);
-    let expected = (published * connected) as u64;
+    // Every batch sent, refused ones too: a 408 may still have been committed and
+    // delivered, and counting it short would stop the wait before the answered ones arrive.
+    let expected = (sent.len() * connected) as u64;
     let drain_until = Instant::now() + settings.drain;
     while shared.delivered.load(Ordering::Relaxed) < expected && Instant::now() < drain_until {
         tokio::time::sleep(Duration::from_millis(50)).await;

@@ -280,7 +280,11 @@ async fn main() -> Result<()> {
                     o.duplicates
                 ),
                 if o.clients < FLOOR_FANOUT_CLIENTS {
-                    format!("not judged (N={})", o.clients)
+                    format!(
+                        "not judged (N={}); no loss: {}",
+                        o.clients,
+                        met(o.lossless())
+                    )
                 } else {
                     met(ok)
                 },

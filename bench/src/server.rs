@@ -36,7 +36,19 @@ pub struct Server {
 
 impl Levels {
     /// Starts a server on a fresh database, with `env` added (configuration overrides).
+    /// A failed start is tried once more (and said), so one hiccup of a busy machine does
+    /// not lose a whole run.
     pub async fn start(&self, env: &[(&str, &str)]) -> Result<Server> {
+        match self.try_start(env).await {
+            Ok(server) => Ok(server),
+            Err(e) => {
+                eprintln!("  the server failed to start ({e:#}); trying once more");
+                self.try_start(env).await
+            }
+        }
+    }
+
+    async fn try_start(&self, env: &[(&str, &str)]) -> Result<Server> {
         let dir = tempfile::tempdir().context("a temp dir")?;
         let config = dir.path().join("levels.toml");
         std::fs::write(&config, config_text(dir.path(), &self.dist))
@@ -82,10 +94,16 @@ impl Levels {
         };
         let base = match tokio::time::timeout(Duration::from_secs(60), started).await {
             Ok(Some(base)) => base,
-            _ => bail!(
-                "the server did not start; its log:\n{}",
-                std::fs::read_to_string(&log).unwrap_or_default()
-            ),
+            waited => {
+                let how = match waited {
+                    Err(_) => "did not say where it listens within 60 s".to_owned(),
+                    Ok(_) => format!("stopped: {:?}", child.wait().await),
+                };
+                bail!(
+                    "the server {how}; its log:\n{}",
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                )
+            }
         };
         // Keep reading stdout so the server never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
