@@ -325,9 +325,11 @@ impl RawLive {
 }
 
 #[tokio::test]
-async fn a_delta_larger_than_64_kib_arrives_whole_in_frames_of_at_most_4_kib() {
+async fn a_delta_larger_than_64_kib_arrives_whole_in_frames_of_the_configured_size() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let app = TestApp::spawn(test_config(dir.path())).await;
+    let mut config = test_config(dir.path());
+    config.live.fragment_bytes = 4096;
+    let app = TestApp::spawn(config).await;
     let mut client = app.live(None).await;
     let (head, mut raw) = RawLive::open(&app, &RawLive::handshake(&app)).await;
     assert!(head.starts_with("HTTP/1.1 101"), "{head}");

@@ -200,6 +200,7 @@ impl Application {
             live_state,
             config.live.replay_deltas,
             config.live.session_queue,
+            config.live.fragment_bytes,
         ));
         let state = AppState {
             config: Arc::new(config),

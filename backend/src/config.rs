@@ -137,12 +137,12 @@ pub struct LiveConfig {
     /// Per-connection read buffer. Small, because clients send next to nothing and every
     /// byte is multiplied by the number of screens (tungstenite's default is 128 KiB).
     pub read_buffer_bytes: usize,
-    /// Bytes gathered before a websocket write; 0 writes each message at once (tungstenite's
-    /// default is 128 KiB).
+    /// Bytes tungstenite gathers before writing the control frames it sends (pings,
+    /// close); 0 writes each at once (its default is 128 KiB). Messages bypass it.
     pub write_buffer_bytes: usize,
     /// Largest websocket frame payload the server sends: longer messages go out as several
-    /// frames, so no socket's write buffer grows to the size of the largest message it
-    /// ever sent. 0 sends each message as one frame.
+    /// frames. 0 (the default) sends each message as one frame: messages are encoded once
+    /// and every socket writes the same shared bytes, so size costs no per-socket memory.
     pub fragment_bytes: usize,
 }
 
@@ -249,7 +249,7 @@ impl Default for Config {
                 max_client_message_bytes: 64 * 1024,
                 read_buffer_bytes: 4 * 1024,
                 write_buffer_bytes: 0,
-                fragment_bytes: 4 * 1024,
+                fragment_bytes: 0,
             },
             simulator: SimulatorConfig {
                 enabled: false,

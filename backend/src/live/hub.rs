@@ -6,13 +6,14 @@ use levels_shared::live::{Change, LiveState, ResumeFrom, ServerMsg};
 use std::collections::VecDeque;
 use std::sync::Mutex;
 use tokio::sync::{broadcast, watch};
-use tokio_tungstenite::tungstenite::Utf8Bytes;
+use tokio_tungstenite::tungstenite::Bytes;
 
-/// A serialised delta: encoded once, shared by every session that sends it.
+/// A message as websocket frames: encoded once, shared by every session that sends it
+/// (see [`super::wire`]).
 #[derive(Debug, Clone)]
 pub struct Frame {
     pub seq: u64,
-    pub json: Utf8Bytes,
+    pub wire: Bytes,
     /// When it was published, for the fan-out latency metric.
     pub published: std::time::Instant,
 }
@@ -37,6 +38,8 @@ pub struct Hub {
     tx: broadcast::Sender<Frame>,
     shutdown: watch::Sender<bool>,
     replay_limit: usize,
+    /// Largest frame payload; see [`super::wire::text`].
+    fragment_bytes: usize,
 }
 
 struct Inner {
@@ -49,7 +52,12 @@ struct Inner {
 impl Hub {
     /// A hub starting a new epoch from `state` (rebuilt from the store). The epoch is new
     /// on every start because the replay buffer does not survive a restart.
-    pub fn new(state: LiveState, replay_limit: usize, session_queue: usize) -> Hub {
+    pub fn new(
+        state: LiveState,
+        replay_limit: usize,
+        session_queue: usize,
+        fragment_bytes: usize,
+    ) -> Hub {
         let (tx, _) = broadcast::channel(session_queue.max(1));
         let epoch = format!("{:x}", Utc::now().timestamp_micros());
         Hub {
@@ -62,6 +70,7 @@ impl Hub {
             tx,
             shutdown: watch::Sender::new(false),
             replay_limit,
+            fragment_bytes,
         }
     }
 
@@ -90,7 +99,7 @@ impl Hub {
         };
         let frame = Frame {
             seq: inner.seq,
-            json: encode(&msg),
+            wire: self.encode(&msg),
             published: std::time::Instant::now(),
         };
         if inner.replay.len() == self.replay_limit {
@@ -121,10 +130,10 @@ impl Hub {
                             .collect(),
                     )
                 } else {
-                    Start::Snapshot(snapshot(&inner))
+                    Start::Snapshot(self.snapshot(&inner))
                 }
             }
-            _ => Start::Snapshot(snapshot(&inner)),
+            _ => Start::Snapshot(self.snapshot(&inner)),
         };
         (start, rx)
     }
@@ -132,13 +141,13 @@ impl Hub {
     /// A fresh snapshot, for a session that fell behind; with a receiver positioned after it.
     pub fn resync(&self) -> (Frame, broadcast::Receiver<Frame>) {
         let inner = self.lock();
-        (snapshot(&inner), self.tx.subscribe())
+        (self.snapshot(&inner), self.tx.subscribe())
     }
 
     /// A heartbeat saying the session is up to date at `seq` and when to expect the next.
-    pub fn heartbeat(&self, seq: u64, interval: std::time::Duration) -> Utf8Bytes {
+    pub fn heartbeat(&self, seq: u64, interval: std::time::Duration) -> Bytes {
         let epoch = self.lock().epoch.clone();
-        encode(&ServerMsg::Heartbeat {
+        self.encode(&ServerMsg::Heartbeat {
             epoch,
             seq,
             server_time: Utc::now(),
@@ -167,22 +176,25 @@ impl Hub {
     }
 }
 
-fn snapshot(inner: &Inner) -> Frame {
-    Frame {
-        seq: inner.seq,
-        published: std::time::Instant::now(),
-        json: encode(&ServerMsg::Snapshot {
-            epoch: inner.epoch.clone(),
+impl Hub {
+    fn snapshot(&self, inner: &Inner) -> Frame {
+        Frame {
             seq: inner.seq,
-            server_time: Utc::now(),
-            state: inner.state.clone(),
-        }),
+            published: std::time::Instant::now(),
+            wire: self.encode(&ServerMsg::Snapshot {
+                epoch: inner.epoch.clone(),
+                seq: inner.seq,
+                server_time: Utc::now(),
+                state: inner.state.clone(),
+            }),
+        }
     }
-}
 
-fn encode(msg: &ServerMsg) -> Utf8Bytes {
-    // Serialising plain data with string keys cannot fail.
-    Utf8Bytes::from(serde_json::to_string(msg).unwrap_or_default())
+    fn encode(&self, msg: &ServerMsg) -> Bytes {
+        // Serialising plain data with string keys cannot fail.
+        let json = serde_json::to_string(msg).unwrap_or_default();
+        super::wire::text(&json, self.fragment_bytes)
+    }
 }
 
 #[cfg(test)]
@@ -203,12 +215,13 @@ mod tests {
     }
 
     fn parse(frame: &Frame) -> ServerMsg {
-        serde_json::from_str(frame.json.as_str()).expect("valid message")
+        serde_json::from_str(&crate::live::wire::tests::message(&frame.wire))
+            .expect("valid message")
     }
 
     #[test]
     fn deltas_are_numbered_one_after_another_and_empty_batches_send_nothing() {
-        let hub = Hub::new(LiveState::default(), 10, 10);
+        let hub = Hub::new(LiveState::default(), 10, 10, 0);
         let (_, mut rx) = hub.subscribe(None);
         assert_eq!(hub.publish(vec![change(1)]), 1);
         assert_eq!(hub.publish(vec![]), 1);
@@ -220,7 +233,7 @@ mod tests {
 
     #[test]
     fn a_resuming_client_gets_exactly_the_deltas_it_missed() {
-        let hub = Hub::new(LiveState::default(), 10, 10);
+        let hub = Hub::new(LiveState::default(), 10, 10, 0);
         for n in 1..=5 {
             hub.publish(vec![change(n)]);
         }
@@ -234,7 +247,7 @@ mod tests {
 
     #[test]
     fn a_client_too_far_behind_or_from_another_epoch_gets_a_snapshot() {
-        let hub = Hub::new(LiveState::default(), 2, 10);
+        let hub = Hub::new(LiveState::default(), 2, 10, 0);
         for n in 1..=5 {
             hub.publish(vec![change(n)]);
         }
@@ -265,7 +278,7 @@ mod tests {
 
     #[test]
     fn a_client_that_falls_behind_its_queue_is_told_it_lagged() {
-        let hub = Hub::new(LiveState::default(), 10, 2);
+        let hub = Hub::new(LiveState::default(), 10, 2, 0);
         let (_, mut rx) = hub.subscribe(None);
         for n in 1..=5 {
             hub.publish(vec![change(n)]);

@@ -5,6 +5,7 @@ pub mod follower;
 pub mod hub;
 pub mod session;
 pub mod upgrade;
+pub mod wire;
 
 use crate::accounts::routes::Session;
 use crate::api_error::ApiError;
@@ -73,7 +74,6 @@ async fn live(
         resume,
         heartbeat: Duration::from_secs(live.heartbeat_seconds.max(1)),
         dead_after: Duration::from_secs(live.dead_after_seconds.max(1)),
-        fragment_bytes: live.fragment_bytes,
         signed: session::Signed {
             store: app.store.clone(),
             token_hash: session.token_hash,
@@ -83,7 +83,8 @@ async fn live(
         },
     };
     // Small buffers: thousands of screens each hold one, and clients send next to nothing.
-    // The write buffer stays small too because messages go out in fragments (see session).
+    // tungstenite writes only pings and the closing frame; messages go out as shared
+    // pre-encoded frames (see `wire`), so its write buffer stays small.
     let config = WebSocketConfig::default()
         .read_buffer_size(live.read_buffer_bytes)
         .write_buffer_size(live.write_buffer_bytes)

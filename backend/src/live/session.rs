@@ -4,76 +4,43 @@ use super::hub::{Frame, Hub, Start};
 use super::upgrade::Socket;
 use crate::accounts::sessions::{Revocations, RECHECK};
 use crate::metrics::Metrics;
-use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use levels_shared::live::ResumeFrom;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::io::AsyncWriteExt;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
-use tokio_tungstenite::tungstenite::protocol::frame::Frame as WsFrame;
-use tokio_tungstenite::tungstenite::{Bytes, Message, Utf8Bytes};
+use tokio_tungstenite::tungstenite::{Bytes, Message};
 
 /// A client that has not taken a message within this long is treated as gone.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
-struct Sender {
-    sink: SplitSink<Socket, Message>,
-    /// Largest frame payload sent; see [`fragments`].
-    fragment_bytes: usize,
-}
-
-impl Sender {
-    /// Sends one message; `false` when the client is gone or has stopped reading.
-    async fn send(&mut self, message: Message) -> bool {
-        let sink = &mut self.sink;
-        let fragment_bytes = self.fragment_bytes;
-        let sending = async move {
-            match message {
-                Message::Text(text) => {
-                    // `feed` writes a frame out as soon as the write buffer holds more
-                    // than `live.write_buffer_bytes` (0: at once), so it never holds much
-                    // more than one fragment; one flush for the whole message.
-                    for frame in fragments(text, fragment_bytes) {
-                        sink.feed(Message::Frame(frame)).await?;
-                    }
-                    sink.flush().await
-                }
-                other => sink.send(other).await,
-            }
-        };
-        matches!(
-            tokio::time::timeout(SEND_TIMEOUT, sending).await,
-            Ok(Ok(()))
-        )
-    }
-
-    async fn text(&mut self, text: Utf8Bytes) -> bool {
-        self.send(Message::Text(text)).await
-    }
-}
-
-/// A text message as frames of at most `max` payload bytes (0: one frame): a text frame,
-/// then continuation frames, the last one final. tungstenite's write buffer keeps the
-/// capacity of the largest frame it encoded for the life of the socket, so sending a
-/// 60 KB delta whole would cost every screen 60 KB for good.
+/// Writes a message's pre-encoded frames (see [`super::wire`]); `false` when the client is
+/// gone or has stopped reading.
 ///
-/// Cuts fall on byte counts, so a continuation may start inside a UTF-8 sequence: RFC 6455
-/// §5.6 validates a text message once reassembled, and browsers and tungstenite do so.
-/// The payloads are slices of the hub's shared bytes, not copies.
-fn fragments(text: Utf8Bytes, max: usize) -> impl Iterator<Item = WsFrame> {
-    let bytes = Bytes::from(text);
-    let len = bytes.len();
-    let max = if max == 0 { len.max(1) } else { max };
-    // An empty message is still one (empty, final) frame.
-    let count = len.div_ceil(max).max(1);
-    (0..count).map(move |i| {
-        let start = i * max;
-        let end = start.saturating_add(max).min(len);
-        let opcode = if i == 0 { Data::Text } else { Data::Continue };
-        WsFrame::message(bytes.slice(start..end), OpCode::Data(opcode), end == len)
-    })
+/// tungstenite may still hold the end of a frame it wrote (a pong it answered a client's
+/// ping with) when the socket was full, so that is flushed first: frames must not
+/// interleave.
+async fn send_wire(socket: &mut Socket, wire: &Bytes) -> bool {
+    let sending = async {
+        socket.flush().await.map_err(std::io::Error::other)?;
+        let raw = socket.get_mut();
+        raw.write_all(wire).await?;
+        raw.flush().await
+    };
+    matches!(
+        tokio::time::timeout(SEND_TIMEOUT, sending).await,
+        Ok(Ok(()))
+    )
+}
+
+/// Sends a control message through tungstenite (a ping, or the closing frame).
+async fn send_control(socket: &mut Socket, message: Message) -> bool {
+    matches!(
+        tokio::time::timeout(SEND_TIMEOUT, socket.send(message)).await,
+        Ok(Ok(()))
+    )
 }
 
 /// What keeps a live session's sign-in current: the store, the session's digest, and when
@@ -113,8 +80,6 @@ pub struct Link {
     pub heartbeat: Duration,
     /// Silence from the client for this long means it is gone.
     pub dead_after: Duration,
-    /// Largest websocket frame payload sent; longer messages are fragmented.
-    pub fragment_bytes: usize,
     pub signed: Signed,
 }
 
@@ -137,22 +102,16 @@ impl Drop for Open {
 /// Runs until the client goes away or stops answering, the link fails, the server shuts
 /// down, or the session that opened it ends (checked before each heartbeat, see
 /// [`Signed::holds`], so revoking a screen stops its stream).
-pub async fn run(socket: Socket, link: Link) {
+pub async fn run(mut socket: Socket, link: Link) {
     let Link {
         hub,
         metrics,
         resume,
         heartbeat,
         dead_after,
-        fragment_bytes,
         mut signed,
     } = link;
     let _open = Open::new(metrics.clone());
-    let (sink, mut incoming) = socket.split();
-    let mut out = Sender {
-        sink,
-        fragment_bytes,
-    };
     // Subscribe to shutdown first, so a close signalled while the snapshot is sent is not missed.
     let mut closed = hub.closed();
     let (start, mut rx) = hub.subscribe(resume.as_ref());
@@ -169,13 +128,13 @@ pub async fn run(socket: Socket, link: Link) {
     };
     for frame in frames {
         last_seq = frame.seq;
-        if !out.text(frame.json).await {
+        if !send_wire(&mut socket, &frame.wire).await {
             return;
         }
     }
     // An immediate heartbeat tells the client it is live (even when nothing was missed)
     // and how often to expect the next ones.
-    if !out.text(hub.heartbeat(last_seq, heartbeat)).await {
+    if !send_wire(&mut socket, &hub.heartbeat(last_seq, heartbeat)).await {
         return;
     }
     let mut beat = tokio::time::interval_at(Instant::now() + heartbeat, heartbeat);
@@ -184,13 +143,13 @@ pub async fn run(socket: Socket, link: Link) {
     let mut heard = Instant::now();
     let mut shutting_down = false;
     loop {
-        // A ping stands for the heartbeat: checks, then a ping and a heartbeat message.
-        let (mut message, delivered): (Message, Option<Frame>) = tokio::select! {
+        // `None` stands for the heartbeat: checks, then a ping and a heartbeat message.
+        let (wire, delivered): (Option<Bytes>, Option<Frame>) = tokio::select! {
             frame = rx.recv() => match frame {
                 Ok(frame) if frame.seq <= last_seq => continue,
                 Ok(frame) => {
                     last_seq = frame.seq;
-                    (Message::Text(frame.json.clone()), Some(frame))
+                    (Some(frame.wire.clone()), Some(frame))
                 }
                 Err(RecvError::Lagged(missed)) => {
                     // Too slow to keep up: skip forward to the present rather than queue.
@@ -199,12 +158,12 @@ pub async fn run(socket: Socket, link: Link) {
                     let (snapshot, fresh) = hub.resync();
                     rx = fresh;
                     last_seq = snapshot.seq;
-                    (Message::Text(snapshot.json), None)
+                    (Some(snapshot.wire), None)
                 }
                 Err(RecvError::Closed) => break,
             },
-            _ = beat.tick() => (Message::Ping(Default::default()), None),
-            msg = incoming.next() => match msg {
+            _ = beat.tick() => (None, None),
+            msg = socket.next() => match msg {
                 Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
                 // Pongs, and anything else a client says, show it is still there.
                 Some(Ok(_)) => {
@@ -217,23 +176,26 @@ pub async fn run(socket: Socket, link: Link) {
                 break;
             }
         };
-        if matches!(message, Message::Ping(_)) {
-            if heard.elapsed() >= dead_after {
-                tracing::info!(silent_for = ?heard.elapsed(), "live client stopped answering; closing");
-                metrics.live_dead.inc();
-                break;
+        let wire = match wire {
+            Some(wire) => wire,
+            None => {
+                if heard.elapsed() >= dead_after {
+                    tracing::info!(silent_for = ?heard.elapsed(), "live client stopped answering; closing");
+                    metrics.live_dead.inc();
+                    break;
+                }
+                // Before each heartbeat, the sign-in must still hold.
+                if !signed.holds().await {
+                    tracing::info!("live session's sign-in ended; closing");
+                    break;
+                }
+                if !send_control(&mut socket, Message::Ping(Bytes::new())).await {
+                    break;
+                }
+                hub.heartbeat(last_seq, heartbeat)
             }
-            // Before each heartbeat, the sign-in must still hold.
-            if !signed.holds().await {
-                tracing::info!("live session's sign-in ended; closing");
-                break;
-            }
-            if !out.send(message).await {
-                break;
-            }
-            message = Message::Text(hub.heartbeat(last_seq, heartbeat));
-        }
-        if !out.send(message).await {
+        };
+        if !send_wire(&mut socket, &wire).await {
             break;
         }
         if let Some(frame) = delivered {
@@ -241,52 +203,6 @@ pub async fn run(socket: Socket, link: Link) {
         }
     }
     if shutting_down {
-        let _ = out.send(Message::Close(None)).await;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn shape(frames: &[WsFrame]) -> Vec<(OpCode, bool, usize)> {
-        frames
-            .iter()
-            .map(|f| (f.header().opcode, f.header().is_final, f.payload().len()))
-            .collect()
-    }
-
-    #[test]
-    fn a_long_message_is_a_text_frame_then_continuations_cut_anywhere_in_utf8() {
-        // 3-byte characters: 4096 is not a multiple of 3, so cuts fall inside them.
-        let text = "€".repeat(3400);
-        let whole = Utf8Bytes::from(text.clone());
-        let frames: Vec<_> = fragments(whole.clone(), 4096).collect();
-        let (text_op, more) = (OpCode::Data(Data::Text), OpCode::Data(Data::Continue));
-        assert_eq!(
-            shape(&frames),
-            vec![
-                (text_op, false, 4096),
-                (more, false, 4096),
-                (more, true, 10_200 - 8192)
-            ]
-        );
-        assert!(std::str::from_utf8(frames[1].payload()).is_err());
-        let joined: Vec<u8> = frames.iter().flat_map(|f| f.payload().to_vec()).collect();
-        assert_eq!(joined, text.as_bytes());
-        // Slices of the shared message, not copies.
-        let start = whole.as_bytes().as_ptr() as usize;
-        assert_eq!(frames[2].payload().as_ptr() as usize, start + 8192);
-    }
-
-    #[test]
-    fn a_message_that_fits_or_with_no_limit_is_one_final_text_frame() {
-        let text_op = OpCode::Data(Data::Text);
-        let fits: Vec<_> = fragments(Utf8Bytes::from("x".repeat(4096)), 4096).collect();
-        assert_eq!(shape(&fits), vec![(text_op, true, 4096)]);
-        let unlimited: Vec<_> = fragments(Utf8Bytes::from("x".repeat(70_000)), 0).collect();
-        assert_eq!(shape(&unlimited), vec![(text_op, true, 70_000)]);
-        let empty: Vec<_> = fragments(Utf8Bytes::from(""), 4096).collect();
-        assert_eq!(shape(&empty), vec![(text_op, true, 0)]);
+        let _ = send_control(&mut socket, Message::Close(None)).await;
     }
 }
