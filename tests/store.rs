@@ -415,6 +415,19 @@ async fn a_batch_is_sorted_into_new_duplicate_and_conflicting_records(s: Subject
             (Feed::Ed, "e1".into()),
         ]
     );
+
+    // Within one batch, records for one entity are weighed in order, as if sent one by one.
+    let in_order = store
+        .commit(&beds(vec![
+            record("r8", "E", "2026-11-25T13:00:00Z", "e13"),
+            record("r9", "E", "2026-11-25T14:00:00Z", "e14"),
+            record("r10", "E", "2026-11-25T13:30:00Z", "e1330"),
+        ]))
+        .await
+        .map(|c| checked(c, &mut last))
+        .expect("commits");
+    assert_eq!(in_order, committed(3, 0, &[0, 1]));
+    assert_eq!(state(store).await.last(), Some(&(Feed::Beds, "e14".into())));
 }
 
 /// A NUL in text anyone can send (a record id, a sign-in name) is stored, not refused:

@@ -86,6 +86,14 @@ impl SqliteStore {
     }
 }
 
+/// `values` as one JSON array, for SQLite's `json_each` to read.
+fn json_array<T: serde::Serialize>(values: &[T]) -> Result<String, StoreError> {
+    serde_json::to_string(values).map_err(|e| StoreError::Corrupt {
+        event_id: 0,
+        message: format!("a batch could not be written as JSON: {e}"),
+    })
+}
+
 /// The last number the outbox gave, even if pruning has removed its entry since.
 async fn outbox_last(pool: &SqlitePool) -> Result<i64, StoreError> {
     Ok(sqlx::query_scalar(
@@ -97,11 +105,31 @@ async fn outbox_last(pool: &SqlitePool) -> Result<i64, StoreError> {
 
 #[async_trait]
 impl Store for SqliteStore {
+    /// A batch takes five statements whatever its size: sqlx hands every statement to its
+    /// SQLite worker thread and back, and at one statement per record that handover, not
+    /// SQLite, was where the time went (see docs/performance.md). The records travel as one
+    /// JSON array that SQLite's `json_each` reads row by row.
     async fn commit(&self, batch: &Batch) -> Result<Commit, StoreError> {
         let feed = batch.feed.as_str();
         let received_ms = batch.received_at.timestamp_millis();
         let _writing = self.writer.lock().await;
         let mut tx = self.pool.begin().await?;
+
+        // What is stored already under this batch's record ids.
+        let ids: Vec<&str> = batch.records.iter().map(|r| r.record_id.as_str()).collect();
+        let stored: HashMap<String, String> = sqlx::query_as::<_, (String, String)>(
+            // CROSS JOIN keeps the batch's ids as the outer loop, each a lookup in the
+            // idempotency index, whatever the planner thinks of the size of `events`.
+            "SELECT e.record_id, e.body FROM json_each(?) AS j
+             CROSS JOIN events AS e ON e.producer = ? AND e.feed = ? AND e.record_id = j.value",
+        )
+        .bind(json_array(&ids)?)
+        .bind(&batch.producer)
+        .bind(feed)
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .collect();
 
         // Sort every record into new, duplicate (identical re-send) or conflict.
         let mut first_in_batch: HashMap<&str, usize> = HashMap::new();
@@ -109,18 +137,10 @@ impl Store for SqliteStore {
         let mut duplicates = 0;
         let mut conflicts = Vec::new();
         for (i, r) in batch.records.iter().enumerate() {
-            let earlier_body =
-                match first_in_batch.get(r.record_id.as_str()) {
-                    Some(&j) => Some(batch.records[j].body.clone()),
-                    None => sqlx::query_scalar::<_, String>(
-                        "SELECT body FROM events WHERE producer = ? AND feed = ? AND record_id = ?",
-                    )
-                    .bind(&batch.producer)
-                    .bind(feed)
-                    .bind(&r.record_id)
-                    .fetch_optional(&mut *tx)
-                    .await?,
-                };
+            let earlier_body = match first_in_batch.get(r.record_id.as_str()) {
+                Some(&j) => Some(batch.records[j].body.as_str()),
+                None => stored.get(&r.record_id).map(String::as_str),
+            };
             match earlier_body {
                 Some(body) if body == r.body => duplicates += 1,
                 Some(_) => conflicts.push(i),
@@ -144,8 +164,10 @@ impl Store for SqliteStore {
             });
         }
 
-        let batch_id: i64 = sqlx::query_scalar(
-            "INSERT INTO batches (producer, feed, received_ms, records) VALUES (?, ?, ?, ?) RETURNING id",
+        // With the last event id before this batch's: its events are the ones after it.
+        let (batch_id, events_before): (i64, i64) = sqlx::query_as(
+            "INSERT INTO batches (producer, feed, received_ms, records) VALUES (?, ?, ?, ?)
+             RETURNING id, (SELECT coalesce(max(id), 0) FROM events)",
         )
         .bind(&batch.producer)
         .bind(feed)
@@ -154,47 +176,51 @@ impl Store for SqliteStore {
         .fetch_one(&mut *tx)
         .await?;
 
-        let mut applied = Vec::new();
-        for &i in &new {
-            let r = &batch.records[i];
-            let at_ms = r.at.timestamp_millis();
-            let event_id: i64 = sqlx::query_scalar(
-                "INSERT INTO events (batch_id, producer, feed, record_id, site, entity, at_ms, received_ms, body)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-            )
-            .bind(batch_id)
-            .bind(&batch.producer)
-            .bind(feed)
-            .bind(&r.record_id)
-            .bind(&r.site)
-            .bind(&r.entity)
-            .bind(at_ms)
-            .bind(received_ms)
-            .bind(&r.body)
-            .fetch_one(&mut *tx)
-            .await?;
-            // Latest by `at`: an older record stays in the log but does not replace newer
-            // state. An equal `at` replaces it, so a producer can correct a reading.
-            let changed = sqlx::query(
-                "INSERT INTO current_state (feed, site, entity, at_ms, event_id, body)
-                 VALUES (?, ?, ?, ?, ?, ?)
-                 ON CONFLICT (feed, site, entity) DO UPDATE
-                 SET at_ms = excluded.at_ms, event_id = excluded.event_id, body = excluded.body
-                 WHERE excluded.at_ms >= current_state.at_ms",
-            )
-            .bind(feed)
-            .bind(&r.site)
-            .bind(&r.entity)
-            .bind(at_ms)
-            .bind(event_id)
-            .bind(&r.body)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if changed > 0 {
-                applied.push(i);
-            }
-        }
+        // In batch order, so event ids follow it.
+        let rows: Vec<(&str, &str, &str, i64, &str)> = new
+            .iter()
+            .map(|&i| {
+                let r = &batch.records[i];
+                let at_ms = r.at.timestamp_millis();
+                (&*r.record_id, &*r.site, &*r.entity, at_ms, &*r.body)
+            })
+            .collect();
+        sqlx::query(
+            "INSERT INTO events (batch_id, producer, feed, record_id, site, entity, at_ms, received_ms, body)
+             SELECT ?, ?, ?, j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, ?, j.value ->> 4
+             FROM json_each(?) AS j ORDER BY j.key",
+        )
+        .bind(batch_id)
+        .bind(&batch.producer)
+        .bind(feed)
+        .bind(received_ms)
+        .bind(json_array(&rows)?)
+        .execute(&mut *tx)
+        .await?;
+
+        // Latest by `at`: an older record stays in the log but does not replace newer
+        // state. An equal `at` replaces it, so a producer can correct a reading. Rows go
+        // in event order, so of two records for one entity in a batch the later one is
+        // weighed against the earlier, as if sent one after the other.
+        let changed: Vec<String> = sqlx::query_scalar(
+            "INSERT INTO current_state (feed, site, entity, at_ms, event_id, body)
+             SELECT feed, site, entity, at_ms, id, body FROM events
+             WHERE id > ? AND batch_id = ? ORDER BY id
+             ON CONFLICT (feed, site, entity) DO UPDATE
+             SET at_ms = excluded.at_ms, event_id = excluded.event_id, body = excluded.body
+             WHERE excluded.at_ms >= current_state.at_ms
+             RETURNING (SELECT record_id FROM events WHERE id = current_state.event_id)",
+        )
+        .bind(events_before)
+        .bind(batch_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut applied: Vec<usize> = changed
+            .iter()
+            .filter_map(|id| first_in_batch.get(id.as_str()).copied())
+            .collect();
+        applied.sort_unstable();
+
         let outbox = if applied.is_empty() {
             None
         } else {
