@@ -242,7 +242,12 @@ async fn measure(levels: &Levels, server: &Server, settings: &Settings) -> Resul
         records_per_s: (settings.records_per_batch * settings.batches_per_s as usize) as f64,
         batches_published: published,
         batches_refused: sent.len() - published,
-        first_refusal: sent.iter().find_map(|b| b.error.clone()),
+        first_refusal: sent.iter().find_map(|b| b.error.clone()).map(|e| {
+            match server.first_error() {
+                Some(logged) => format!("{e}; the server logged: {logged}"),
+                None => e,
+            }
+        }),
         server_cores,
         bench_cores,
         deliveries_per_s,

@@ -218,6 +218,14 @@ impl Server {
         lines[lines.len().saturating_sub(20)..].join("\n")
     }
 
+    /// The server's first logged error, to say why a batch was refused.
+    pub fn first_error(&self) -> Option<String> {
+        let text = std::fs::read_to_string(&self.log).ok()?;
+        text.lines()
+            .find(|l| l.contains("ERROR"))
+            .map(|l| l.chars().take(600).collect())
+    }
+
     pub async fn stop(mut self) {
         let _ = self.child.kill().await;
     }

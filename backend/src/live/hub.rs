@@ -47,7 +47,14 @@ struct Inner {
     seq: u64,
     state: LiveState,
     replay: VecDeque<Frame>,
+    /// The last snapshot encoded, shared by the sessions that start while it is current.
+    snapshot: Option<Frame>,
 }
+
+/// How long an encoded snapshot is reused: when thousands of screens connect at once
+/// (after a restart) they share a few encodings rather than each hold its own copy, and
+/// its `server_time` is at most this old (the heartbeat right after it is current).
+const SNAPSHOT_REUSE: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl Hub {
     /// A hub starting a new epoch from `state` (rebuilt from the store). The epoch is new
@@ -66,6 +73,7 @@ impl Hub {
                 seq: 0,
                 state,
                 replay: VecDeque::new(),
+                snapshot: None,
             }),
             tx,
             shutdown: watch::Sender::new(false),
@@ -115,12 +123,14 @@ impl Hub {
 
     /// Starts a session: what to send first, and a receiver for everything after it.
     pub fn subscribe(&self, resume: Option<&ResumeFrom>) -> (Start, broadcast::Receiver<Frame>) {
-        let inner = self.lock();
+        let mut inner = self.lock();
         let rx = self.tx.subscribe();
         let start = match resume {
             Some(r) if r.epoch == inner.epoch && r.seq <= inner.seq => {
                 let oldest = inner.replay.front().map_or(inner.seq + 1, |f| f.seq);
-                if r.seq + 1 >= oldest {
+                if r.seq + 1 < oldest {
+                    Start::Snapshot(self.snapshot(&mut inner))
+                } else {
                     Start::Replay(
                         inner
                             .replay
@@ -129,19 +139,17 @@ impl Hub {
                             .cloned()
                             .collect(),
                     )
-                } else {
-                    Start::Snapshot(self.snapshot(&inner))
                 }
             }
-            _ => Start::Snapshot(self.snapshot(&inner)),
+            _ => Start::Snapshot(self.snapshot(&mut inner)),
         };
         (start, rx)
     }
 
     /// A fresh snapshot, for a session that fell behind; with a receiver positioned after it.
     pub fn resync(&self) -> (Frame, broadcast::Receiver<Frame>) {
-        let inner = self.lock();
-        (self.snapshot(&inner), self.tx.subscribe())
+        let mut inner = self.lock();
+        (self.snapshot(&mut inner), self.tx.subscribe())
     }
 
     /// A heartbeat saying the session is up to date at `seq` and when to expect the next.
@@ -177,8 +185,13 @@ impl Hub {
 }
 
 impl Hub {
-    fn snapshot(&self, inner: &Inner) -> Frame {
-        Frame {
+    fn snapshot(&self, inner: &mut Inner) -> Frame {
+        if let Some(frame) = &inner.snapshot {
+            if frame.seq == inner.seq && frame.published.elapsed() < SNAPSHOT_REUSE {
+                return frame.clone();
+            }
+        }
+        let frame = Frame {
             seq: inner.seq,
             published: std::time::Instant::now(),
             wire: self.encode(&ServerMsg::Snapshot {
@@ -187,7 +200,9 @@ impl Hub {
                 server_time: Utc::now(),
                 state: inner.state.clone(),
             }),
-        }
+        };
+        inner.snapshot = Some(frame.clone());
+        frame
     }
 
     fn encode(&self, msg: &ServerMsg) -> Bytes {
@@ -273,6 +288,30 @@ mod tests {
                 );
             }
             other => panic!("expected a snapshot, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn sessions_starting_together_share_one_encoded_snapshot_until_the_state_moves() {
+        let hub = Hub::new(LiveState::default(), 10, 10, 0);
+        hub.publish(vec![change(1)]);
+        let wire = |start: Start| match start {
+            Start::Snapshot(frame) => frame.wire,
+            Start::Replay(_) => panic!("expected a snapshot"),
+        };
+        let first = wire(hub.subscribe(None).0);
+        let second = wire(hub.subscribe(None).0);
+        assert_eq!(
+            first.as_ptr(),
+            second.as_ptr(),
+            "the same bytes, not a copy"
+        );
+        hub.publish(vec![change(2)]);
+        let third = wire(hub.subscribe(None).0);
+        assert_ne!(first.as_ptr(), third.as_ptr());
+        match serde_json::from_str(&crate::live::wire::tests::message(&third)) {
+            Ok(ServerMsg::Snapshot { seq, .. }) => assert_eq!(seq, 2),
+            other => panic!("expected the new snapshot, got {other:?}"),
         }
     }
 
