@@ -43,6 +43,8 @@ pub struct AppState {
     pub revocations: Arc<crate::accounts::sessions::Revocations>,
     /// How far the outbox has been published to this process's hub.
     pub follower: crate::live::follower::Progress,
+    /// Where live sessions run.
+    pub live_threads: Arc<crate::live::threads::SessionThreads>,
 }
 
 /// Every route of the server.
@@ -202,6 +204,7 @@ impl Application {
             config.live.session_queue,
             config.live.fragment_bytes,
         ));
+        let config_live_threads = config.live.threads;
         let state = AppState {
             config: Arc::new(config),
             reference,
@@ -219,6 +222,10 @@ impl Application {
             metrics: Arc::default(),
             revocations: Arc::default(),
             follower,
+            live_threads: Arc::new(
+                crate::live::threads::SessionThreads::new(config_live_threads)
+                    .context("starting the live sessions' threads")?,
+            ),
         };
         tokio::spawn(crate::live::follower::run(state.clone(), progress));
         tokio::spawn(refresh_measures(state.clone()));

@@ -127,6 +127,9 @@ pub struct LiveConfig {
     pub replay_deltas: usize,
     /// How many messages may wait for one slow client before it is skipped to a snapshot.
     pub session_queue: usize,
+    /// Threads that write to screens, apart from those serving requests and ingest (see
+    /// `live::threads`); 0 for one per core.
+    pub threads: usize,
     /// Seconds between recomputations of time-dependent measures (waits, hours lost).
     pub measures_refresh_seconds: u64,
     /// A client that has sent nothing, not even the pong to a heartbeat's ping, for this
@@ -244,6 +247,7 @@ impl Default for Config {
                 heartbeat_seconds: 5,
                 replay_deltas: 4096,
                 session_queue: 1024,
+                threads: 0,
                 measures_refresh_seconds: 60,
                 dead_after_seconds: 45,
                 max_client_message_bytes: 64 * 1024,

@@ -4,6 +4,7 @@
 pub mod follower;
 pub mod hub;
 pub mod session;
+pub mod threads;
 pub mod upgrade;
 pub mod wire;
 
@@ -90,7 +91,9 @@ async fn live(
         .write_buffer_size(live.write_buffer_bytes)
         .max_message_size(Some(live.max_client_message_bytes))
         .max_frame_size(Some(live.max_client_message_bytes));
-    upgrade.on_upgrade(config, move |socket| session::run(socket, link))
+    upgrade.on_upgrade(app.live_threads.handle(), config, move |socket| {
+        session::run(socket, link)
+    })
 }
 
 /// A browser always sends `Origin` on a websocket upgrade; it must name this server, as

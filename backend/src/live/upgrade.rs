@@ -87,14 +87,19 @@ impl Upgrade {
     }
 
     /// Answers 101 and, once hyper has switched the connection, runs `session` on it as a
-    /// websocket with `config`.
-    pub fn on_upgrade<F, Fut>(self, config: WebSocketConfig, session: F) -> Response
+    /// websocket with `config`, on `threads` (see [`super::threads`]).
+    pub fn on_upgrade<F, Fut>(
+        self,
+        threads: &tokio::runtime::Handle,
+        config: WebSocketConfig,
+        session: F,
+    ) -> Response
     where
         F: FnOnce(Socket) -> Fut + Send + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
         let Upgrade { accept, on_upgrade } = self;
-        tokio::spawn(async move {
+        threads.spawn(async move {
             match on_upgrade.await {
                 Ok(upgraded) => {
                     let socket = WebSocketStream::from_raw_socket(
