@@ -158,9 +158,12 @@ async fn a_change_of_level_alerts_every_screen_once_with_its_action_card() {
         "no alert without a change of level"
     );
     let explained = msgs.iter().any(|m| {
-        matches!(m, ServerMsg::Delta { changes, .. } if changes.iter().any(|c| matches!(c, Change::Level { entity, .. } if entity.to_string() == "site:MPH")))
+        matches!(m, ServerMsg::Delta { changes, .. } if changes.iter().any(|c| matches!(c, Change::Figures { entity, .. } if entity.to_string() == "site:MPH")))
     });
-    assert!(explained, "the changed explanation is streamed");
+    assert!(
+        explained,
+        "the changed explanation is streamed, as the figures that moved"
+    );
 
     // An action is marked done: recorded with who and when, and streamed.
     let (status, marked) = app

@@ -58,8 +58,13 @@ async fn every_feed_is_accepted_and_shows_in_the_live_state() {
                     } if entity.to_string().starts_with("site:") => {
                         Some(format!("level {entity} {:?}", explanation.level))
                     }
+                    Change::Figures { entity, figures }
+                        if entity.to_string().starts_with("site:") =>
+                    {
+                        Some(format!("level {entity} {:?}", figures.level))
+                    }
                     // Locality, community and system levels move with every input too.
-                    Change::Level { .. } => None,
+                    Change::Level { .. } | Change::Figures { .. } => None,
                     other => panic!("unexpected change {other:?}"),
                 }))
             }

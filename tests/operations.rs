@@ -217,9 +217,10 @@ async fn a_client_that_cannot_keep_up_is_skipped_to_a_fresh_snapshot_without_slo
     });
     let started = std::time::Instant::now();
     for n in 0..300u32 {
-        // Big enough deltas that the slow client's buffers fill in a few hundred.
-        let records: Vec<_> = (0..20)
-            .map(|i| beds(&format!("b{n}-{i}"), "MPH", 300 + (n * 20 + i) % 100))
+        // Big enough deltas (about 9 KB) that the slow client's buffers, and the
+        // server's send buffer as the kernel grows it (to 4 MiB here), fill in a few hundred.
+        let records: Vec<_> = (0..50)
+            .map(|i| beds(&format!("b{n}-{i}"), "MPH", 300 + (n * 50 + i) % 100))
             .collect();
         app.post_beds_ok(&json!(records)).await;
     }

@@ -134,6 +134,94 @@ pub struct Explanation {
     pub pending: Option<Pending>,
 }
 
+/// What moved in an explanation whose policy and parameters stayed as they were: the
+/// level, score, coverage and pending level, and the figures of the parameters that
+/// changed. Streamed instead of the whole explanation, whose labels, units and weights
+/// the dashboard already holds: a delta is then about half the size.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Figures {
+    pub level: Option<u8>,
+    pub score: Option<f64>,
+    pub coverage: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending: Option<Pending>,
+    /// Only the parameters whose figures changed.
+    pub parameters: Vec<ParameterFigures>,
+}
+
+/// A parameter's figures, by its position in the explanation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ParameterFigures {
+    pub index: usize,
+    pub value: Option<f64>,
+    pub status: InputStatus,
+    pub band: Option<u8>,
+    pub contribution: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl ParameterFigures {
+    fn of(index: usize, p: &ParameterResult) -> ParameterFigures {
+        ParameterFigures {
+            index,
+            value: p.value,
+            status: p.status,
+            band: p.band,
+            contribution: p.contribution,
+            note: p.note.clone(),
+        }
+    }
+}
+
+impl Explanation {
+    /// How `self` differs from `old`, if only in figures (same policy, and the same
+    /// parameters in the same order with the same labels, units and weights).
+    pub fn figures_since(&self, old: &Explanation) -> Option<Figures> {
+        let same_frame = self.policy == old.policy
+            && self.policy_version == old.policy_version
+            && self.parameters.len() == old.parameters.len()
+            && self.parameters.iter().zip(&old.parameters).all(|(p, o)| {
+                p.key == o.key && p.label == o.label && p.unit == o.unit && p.weight == o.weight
+            });
+        if !same_frame {
+            return None;
+        }
+        Some(Figures {
+            level: self.level,
+            score: self.score,
+            coverage: self.coverage,
+            pending: self.pending,
+            parameters: self
+                .parameters
+                .iter()
+                .zip(&old.parameters)
+                .enumerate()
+                .filter(|(_, (p, o))| p != o)
+                .map(|(i, (p, _))| ParameterFigures::of(i, p))
+                .collect(),
+        })
+    }
+
+    /// Takes on `figures` (from [`Explanation::figures_since`] against this explanation).
+    /// A position it does not have is ignored.
+    pub fn apply_figures(&mut self, figures: &Figures) {
+        self.level = figures.level;
+        self.score = figures.score;
+        self.coverage = figures.coverage;
+        self.pending = figures.pending;
+        for f in &figures.parameters {
+            if let Some(p) = self.parameters.get_mut(f.index) {
+                p.value = f.value;
+                p.status = f.status;
+                p.band = f.band;
+                p.contribution = f.contribution;
+                p.note = f.note.clone();
+            }
+        }
+    }
+}
+
 /// A level waiting to settle: reached at `since`, taking effect once it has held.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pending {
@@ -287,6 +375,94 @@ mod tests {
         }
         for bad in ["", "site:", "MPH", "ward:A", "site:M PH", "systems"] {
             assert!(bad.parse::<Entity>().is_err(), "{bad}");
+        }
+    }
+
+    fn parameter(key: &str, value: Option<f64>, band: Option<u8>) -> ParameterResult {
+        ParameterResult {
+            key: key.into(),
+            label: format!("the {key}"),
+            unit: Unit::Share,
+            value,
+            status: if value.is_some() {
+                InputStatus::Ok
+            } else {
+                InputStatus::Missing
+            },
+            band,
+            weight: 1.0,
+            contribution: band.map(f64::from),
+            note: None,
+        }
+    }
+
+    fn explained(level: u8, parameters: Vec<ParameterResult>) -> Explanation {
+        Explanation {
+            policy: "p".into(),
+            policy_version: "1".into(),
+            level: Some(level),
+            score: Some(f64::from(level)),
+            coverage: 1.0,
+            parameters,
+            pending: None,
+        }
+    }
+
+    #[test]
+    fn figures_carry_only_the_changed_parameters_and_rebuild_the_new_explanation() {
+        let old = explained(
+            2,
+            vec![
+                parameter("a", Some(0.5), Some(1)),
+                parameter("b", Some(0.9), Some(3)),
+                parameter("c", None, None),
+            ],
+        );
+        let mut new = explained(
+            3,
+            vec![
+                parameter("a", Some(0.5), Some(1)),
+                parameter("b", Some(0.97), Some(4)),
+                parameter("c", Some(0.1), Some(1)),
+            ],
+        );
+        new.pending = Some(Pending {
+            level: 4,
+            since: "2026-11-25T08:00:00Z".parse().expect("time"),
+        });
+        let figures = new.figures_since(&old).expect("the same parameters");
+        assert_eq!(
+            figures
+                .parameters
+                .iter()
+                .map(|p| p.index)
+                .collect::<Vec<_>>(),
+            vec![1, 2]
+        );
+        let mut rebuilt = old.clone();
+        rebuilt.apply_figures(&figures);
+        assert_eq!(rebuilt, new);
+        // And back: the pending level is cleared too.
+        let mut back = new.clone();
+        back.apply_figures(&old.figures_since(&new).expect("the same parameters"));
+        assert_eq!(back, old);
+    }
+
+    #[test]
+    fn a_changed_policy_label_unit_weight_or_parameter_list_needs_the_whole_explanation() {
+        let old = explained(2, vec![parameter("a", Some(0.5), Some(1))]);
+        let changed: [fn(&mut Explanation); 6] = [
+            |e| e.policy_version = "2".into(),
+            |e| e.parameters[0].label = "renamed".into(),
+            |e| e.parameters[0].unit = Unit::Minutes,
+            |e| e.parameters[0].weight = 2.0,
+            |e| e.parameters[0].key = "z".into(),
+            |e| e.parameters.push(parameter("b", None, None)),
+        ];
+        for change in changed {
+            let mut new = old.clone();
+            change(&mut new);
+            assert_eq!(new.figures_since(&old), None, "{new:?}");
         }
     }
 

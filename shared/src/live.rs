@@ -8,7 +8,7 @@
 use crate::beds::{BedsRecord, SiteBeds};
 use crate::community::CommunityRecord;
 use crate::ed::EdRecord;
-use crate::escalation::{Alert, Declaration, Done, Entity, Explanation, Level};
+use crate::escalation::{Alert, Declaration, Done, Entity, Explanation, Figures, Level};
 use crate::feed::Feed;
 use crate::measures::{DelayMeasures, HandoverMeasures};
 use chrono::{DateTime, FixedOffset, Utc};
@@ -83,6 +83,10 @@ pub enum Change {
         entity: Entity,
         explanation: Explanation,
     },
+    /// An entity's calculated level or figures changed, and nothing else of its
+    /// explanation: sent instead of [`Change::Level`] when the client holds the
+    /// explanation already (see [`Figures`]).
+    Figures { entity: Entity, figures: Figures },
     /// A level was declared for the entity, or (`None`) the declaration was withdrawn.
     Declared {
         entity: Entity,
@@ -129,6 +133,16 @@ impl LiveState {
             } => {
                 self.levels.entry(entity.clone()).or_default().calculated =
                     Some(explanation.clone());
+            }
+            Change::Figures { entity, figures } => {
+                // The server sends figures only for an explanation this state holds.
+                let explanation = self
+                    .levels
+                    .get_mut(entity)
+                    .and_then(|l| l.calculated.as_mut());
+                if let Some(explanation) = explanation {
+                    explanation.apply_figures(figures);
+                }
             }
             Change::Declared {
                 entity,

@@ -201,6 +201,12 @@ fn seeds() -> Vec<ServerMsg> {
             entity: Entity::Locality("mendip".into()),
             explanation: explanation(),
         },
+        Change::Figures {
+            entity: Entity::Site("MPH".into()),
+            figures: explanation()
+                .figures_since(&explanation())
+                .expect("the same parameters"),
+        },
         Change::Declared {
             entity: Entity::Community,
             declaration: None,

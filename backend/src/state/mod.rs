@@ -197,9 +197,13 @@ impl Projection {
                 });
             }
             if current != Some(&explanation) {
-                let change = Change::Level {
-                    entity,
-                    explanation,
+                // Screens hold the explanation already: send only what moved.
+                let change = match current.and_then(|c| explanation.figures_since(c)) {
+                    Some(figures) => Change::Figures { entity, figures },
+                    None => Change::Level {
+                        entity,
+                        explanation,
+                    },
                 };
                 self.live.apply(&change);
                 changes.push(change);
