@@ -30,10 +30,13 @@ pub fn gate() -> Arc<Semaphore> {
 
 pub struct Client {
     stream: TcpStream,
-    /// Bytes read and not yet consumed; frames are parsed from its start.
+    /// Bytes read; frames are parsed from `start`.
     buf: Vec<u8>,
-    /// Bytes at the start of `buf` that the last message returned still occupies.
-    consumed: usize,
+    /// Bytes at the start of `buf` already consumed (the last message returned still lies
+    /// there). They are dropped only before the next read, when what follows them is at
+    /// most a partial frame: moving the rest down after every message would copy a
+    /// backlog of messages once per message.
+    start: usize,
     /// A fragmented text message being put together.
     fragments: Vec<u8>,
     in_fragments: bool,
@@ -88,7 +91,7 @@ impl Client {
         Ok(Client {
             stream,
             buf,
-            consumed: 0,
+            start: 0,
             fragments: Vec::new(),
             in_fragments: false,
         })
@@ -96,19 +99,14 @@ impl Client {
 
     /// The next text message, or `None` once the server has closed the connection.
     pub async fn next(&mut self) -> Result<Option<&[u8]>> {
-        if self.consumed > 0 {
-            self.buf.drain(..self.consumed);
-            self.consumed = 0;
-        }
         let found = loop {
-            match parse(&self.buf)? {
+            match parse(&self.buf[self.start..])? {
                 Some(frame) => {
-                    let payload = frame.start..frame.end;
-                    let end = frame.end;
+                    let payload = self.start + frame.start..self.start + frame.end;
+                    self.start += frame.end;
                     match frame.opcode {
                         // Text, or its continuation.
                         0x1 | 0x0 if frame.fin && !self.in_fragments => {
-                            self.consumed = end;
                             break Found::Buffer(payload.start, payload.end);
                         }
                         0x1 | 0x0 => {
@@ -117,7 +115,6 @@ impl Client {
                             }
                             self.fragments.extend_from_slice(&self.buf[payload]);
                             self.in_fragments = !frame.fin;
-                            self.buf.drain(..end);
                             if frame.fin {
                                 break Found::Fragments;
                             }
@@ -127,16 +124,15 @@ impl Client {
                         // Ping: answer with the same payload, masked.
                         0x9 => {
                             let pong = pong(&self.buf[payload]);
-                            self.buf.drain(..end);
                             self.stream.write_all(&pong).await?;
                         }
                         // Pong, binary: nothing the bench needs.
-                        _ => {
-                            self.buf.drain(..end);
-                        }
+                        _ => {}
                     }
                 }
                 None => {
+                    self.buf.drain(..self.start);
+                    self.start = 0;
                     self.buf.reserve(READ_CHUNK);
                     // Reads into spare capacity: nothing is zeroed first.
                     if self.stream.read_buf(&mut self.buf).await? == 0 {
