@@ -51,8 +51,8 @@ const COALESCE: usize = 32;
 /// What the session sends next.
 enum Next {
     /// Deltas in order: the first that woke the session, and any already queued behind it.
-    /// Under load a session thus makes one system call for several deltas (each still its
-    /// own websocket message), which is what lets 10,000 screens keep up on two cores.
+    /// A session that fell behind thus catches up in one system call for several deltas
+    /// (each still its own websocket message) rather than one each.
     Deltas(Vec<Frame>),
     /// Too slow to keep up: skip forward to the present rather than queue.
     Lagged(u64),
