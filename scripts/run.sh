@@ -10,4 +10,4 @@ source scripts/env.sh
 echo "==> building the dashboard (trunk) and the server (cargo)"
 trunk build --release --offline
 cargo build --release --locked -p levels
-exec target/release/levels "${LEVELS_CONFIG:-config/demo.toml}"
+exec "${CARGO_TARGET_DIR:-target}/release/levels" "${LEVELS_CONFIG:-config/demo.toml}"

@@ -418,6 +418,39 @@ async fn the_system_view_explains_a_level_as_the_api_does_and_kiosk_mode_rotates
     };
     assert_eq!(text.lines().filter(dated).count(), 7, "one row per day");
 
+    // A new reading moves the explanation's figures, and the open table follows without a
+    // reload: the stream carries only the figures that moved (`Change::Figures`).
+    let before = app.state().await["state"]["levels"]["site:MPH"]["calculated"].clone();
+    app.post_ok(
+        "beds",
+        &json!([{"id": "b-later", "site": "MPH", "at": minutes_ago(1),
+        "pool": "general_acute_adult", "core_open": 500, "escalation_open": 20, "occupied": 450}]),
+    )
+    .await;
+    browser
+        .wait_until(10, "G&A occupancy at 87%", |c| async move {
+            let rows = c
+                .find_all(Locator::Css("table.explanation tbody tr"))
+                .await
+                .ok()?;
+            for row in rows {
+                let label = row.find(Locator::Css("th")).await.ok()?.text().await.ok()?;
+                if label == "G&A bed occupancy" {
+                    let text = row.text().await.ok()?;
+                    return text.contains("87%").then_some(());
+                }
+            }
+            None
+        })
+        .await;
+    let after = app.state().await["state"]["levels"]["site:MPH"]["calculated"].clone();
+    assert_ne!(before["parameters"], after["parameters"]);
+    assert_eq!(
+        before["parameters"].as_array().map(Vec::len),
+        after["parameters"].as_array().map(Vec::len),
+        "the same parameters, so a figures-only change"
+    );
+
     // Choosing the system moves to it without a reload, and the URL says so.
     browser
         .client
