@@ -50,6 +50,11 @@ struct Args {
     /// to see what a setting changes (repeatable).
     #[arg(long = "env", value_name = "KEY=VALUE")]
     server_env: Vec<String>,
+    /// A PostgreSQL server (`postgres://ROLE:PASSWORD@HOST:PORT/DB`, a role that may create
+    /// databases, e.g. what `scripts/postgres.sh` prints): each measurement's server gets a
+    /// fresh database there instead of a fresh SQLite file.
+    #[arg(long, value_name = "URL")]
+    postgres: Option<String>,
 }
 
 struct Plan {
@@ -139,6 +144,7 @@ async fn main() -> Result<()> {
         root: root.clone(),
         dist,
         env,
+        postgres: args.postgres.clone(),
     };
     let began = Instant::now();
     // What else this machine is doing: the bench's figures share the CPU with it.
@@ -534,7 +540,7 @@ fn machine(args: &Args, levels: &server::Levels, open_files: u64, background: &s
         "debug (figures are not comparable with a release build)"
     };
     format!(
-        "levels-bench{}, {}\n  machine: {cores} cores ({model}), {memory} memory, load average {}, before starting {background}; server and load generator share it\n  server:  {} [{profile}], open files limit {}{}\n  dashboard: {}\n",
+        "levels-bench{}, {}\n  machine: {cores} cores ({model}), {memory} memory, load average {}, before starting {background}; server and load generator share it\n  server:  {} [{profile}], open files limit {}{}\n  database: {}\n  dashboard: {}\n",
         if args.quick { " --quick" } else { "" },
         chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
         loadavg(),
@@ -545,6 +551,13 @@ fn machine(args: &Args, levels: &server::Levels, open_files: u64, background: &s
             .iter()
             .map(|(k, v)| format!(", {k}={v}"))
             .collect::<String>(),
+        match &levels.postgres {
+            Some(url) => format!(
+                "PostgreSQL at {}, a fresh database per server",
+                levels::store::redacted(url)
+            ),
+            None => "SQLite, a fresh file per server".into(),
+        },
         levels.dist.display(),
     )
 }

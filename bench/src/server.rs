@@ -21,6 +21,8 @@ pub struct Levels {
     pub dist: PathBuf,
     /// Set in every server's environment (`--env`), before a measurement's own.
     pub env: Vec<(String, String)>,
+    /// A PostgreSQL server to give each server a fresh database on, instead of SQLite.
+    pub postgres: Option<String>,
 }
 
 /// A running server; killed when dropped.
@@ -51,7 +53,14 @@ impl Levels {
     async fn try_start(&self, env: &[(&str, &str)]) -> Result<Server> {
         let dir = tempfile::tempdir().context("a temp dir")?;
         let config = dir.path().join("levels.toml");
-        std::fs::write(&config, config_text(dir.path(), &self.dist))
+        let database = match &self.postgres {
+            Some(server) => {
+                let name = levels_tests::database::fresh_database(server);
+                levels_tests::database::with_database(server, &name)
+            }
+            None => format!("sqlite://{}", dir.path().join("levels.db").display()),
+        };
+        std::fs::write(&config, config_text(&database, &self.dist))
             .context("writing the configuration")?;
         let log = dir.path().join("levels.log");
 
@@ -133,14 +142,14 @@ impl Levels {
     }
 }
 
-fn config_text(dir: &Path, dist: &Path) -> String {
+fn config_text(database: &str, dist: &Path) -> String {
     format!(
         r#"[server]
 bind = "127.0.0.1:0"
 static_dir = "{dist}"
 
 [database]
-url = "sqlite://{db}"
+url = "{database}"
 
 [simulator]
 enabled = false
@@ -155,7 +164,6 @@ feeds = ["beds"]
 sites = ["*"]
 "#,
         dist = dist.display(),
-        db = dir.join("levels.db").display(),
     )
 }
 

@@ -20,8 +20,8 @@
 //! over within [`LEAD_RETRY`].
 
 use super::{
-    AccountStore, AuditEntry, Batch, Commit, NewUser, OutboxEntry, ProducerRow, Published, Sample,
-    StateRow, Store, StoreError, UserRow,
+    AccountStore, AuditEntry, Batch, Commit, NewRecord, NewUser, OutboxEntry, ProducerRow,
+    Published, Sample, StateRow, Store, StoreError, UserRow,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -768,57 +768,104 @@ async fn commit_in(tx: &mut PgConnection, batch: &Batch) -> Result<Commit, Store
     .fetch_one(&mut *tx)
     .await?;
 
-    let mut event_ids = Vec::with_capacity(new.len());
-    for &i in &new {
-        let r = &batch.records[i];
-        let event_id: i64 = sqlx::query_scalar(
-            "INSERT INTO events
-                 (batch_id, producer, feed, record_id, site, entity, at_ms, received_ms, body)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-        )
-        .bind(batch_id)
-        .bind(&producer)
-        .bind(feed)
-        .bind(&ids[i])
-        .bind(text(&r.site))
-        .bind(text(&r.entity))
-        .bind(r.at.timestamp_millis())
-        .bind(received_ms)
-        .bind(&r.body)
-        .fetch_one(&mut *tx)
-        .await?;
-        event_ids.push((i, event_id));
-    }
+    // Every new record in one statement, in batch order.
+    let column = |field: fn(&NewRecord) -> &str| -> Vec<String> {
+        new.iter()
+            .map(|&i| text(field(&batch.records[i])).into_owned())
+            .collect()
+    };
+    let record_ids = column(|r| &r.record_id);
+    let sites = column(|r| &r.site);
+    let entities = column(|r| &r.entity);
+    let at_ms: Vec<i64> = new
+        .iter()
+        .map(|&i| batch.records[i].at.timestamp_millis())
+        .collect();
+    let bodies: Vec<&str> = new
+        .iter()
+        .map(|&i| batch.records[i].body.as_str())
+        .collect();
+    let event_ids: HashMap<String, i64> = sqlx::query_as(
+        "INSERT INTO events
+             (batch_id, producer, feed, record_id, site, entity, at_ms, received_ms, body)
+         SELECT $1, $2, $3, r.record_id, r.site, r.entity, r.at_ms, $4, r.body
+         FROM unnest($5::text[], $6::text[], $7::text[], $8::bigint[], $9::text[])
+              WITH ORDINALITY AS r(record_id, site, entity, at_ms, body, ord)
+         ORDER BY r.ord
+         RETURNING record_id, id",
+    )
+    .bind(batch_id)
+    .bind(&producer)
+    .bind(feed)
+    .bind(received_ms)
+    .bind(&record_ids)
+    .bind(&sites)
+    .bind(&entities)
+    .bind(&at_ms)
+    .bind(&bodies)
+    .fetch_all(&mut *tx)
+    .await?
+    .into_iter()
+    .collect();
 
-    // Current state rows are locked in one order by every commit (by site and entity; a
-    // stable sort keeps batch order within an entity), so two commits never deadlock.
-    event_ids.sort_by(|(a, _), (b, _)| {
-        let (a, b) = (&batch.records[*a], &batch.records[*b]);
-        (text(&a.site), text(&a.entity)).cmp(&(text(&b.site), text(&b.entity)))
-    });
+    // Latest by `at`: an older record stays in the log but does not replace newer state.
+    // An equal `at` replaces it, so a producer can correct a reading. PostgreSQL updates a
+    // row at most once per statement, so records for one entity go in rounds: the first of
+    // each entity, then the second, and so on, which weighs them in batch order as if sent
+    // one by one. Each round locks its rows by site and entity, the same order in every
+    // commit, and later rounds only touch rows the first holds (a conflicting row is locked
+    // even when it is not updated), so commits never deadlock.
+    let mut rounds: Vec<Vec<usize>> = Vec::new();
+    let mut seen: HashMap<(&String, &String), usize> = HashMap::new();
+    for (k, key) in sites.iter().zip(&entities).enumerate() {
+        let round = seen.entry((key.0, key.1)).or_insert(0);
+        if rounds.len() <= *round {
+            rounds.push(Vec::new());
+        }
+        rounds[*round].push(k);
+        *round += 1;
+    }
     let mut applied = Vec::new();
-    for (i, event_id) in event_ids {
-        let r = &batch.records[i];
-        // Latest by `at`: an older record stays in the log but does not replace newer
-        // state. An equal `at` replaces it, so a producer can correct a reading.
-        let changed = sqlx::query(
+    for round in rounds {
+        let pick = |values: &[String]| -> Vec<String> {
+            round.iter().map(|&k| values[k].clone()).collect()
+        };
+        let ids = round
+            .iter()
+            .map(|&k| {
+                event_ids
+                    .get(&record_ids[k])
+                    .copied()
+                    .ok_or_else(|| StoreError::Corrupt {
+                        event_id: 0,
+                        message: format!("record {:?} was inserted without an id", record_ids[k]),
+                    })
+            })
+            .collect::<Result<Vec<i64>, _>>()?;
+        let changed: Vec<i64> = sqlx::query_scalar(
             "INSERT INTO current_state (feed, site, entity, at_ms, event_id, body)
-             VALUES ($1, $2, $3, $4, $5, $6)
+             SELECT $1, r.site, r.entity, r.at_ms, r.event_id, r.body
+             FROM unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[])
+                  AS r(site, entity, at_ms, event_id, body)
+             ORDER BY r.site, r.entity
              ON CONFLICT (feed, site, entity) DO UPDATE
              SET at_ms = EXCLUDED.at_ms, event_id = EXCLUDED.event_id, body = EXCLUDED.body
-             WHERE EXCLUDED.at_ms >= current_state.at_ms",
+             WHERE EXCLUDED.at_ms >= current_state.at_ms
+             RETURNING event_id",
         )
         .bind(feed)
-        .bind(text(&r.site))
-        .bind(text(&r.entity))
-        .bind(r.at.timestamp_millis())
-        .bind(event_id)
-        .bind(&r.body)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if changed > 0 {
-            applied.push(i);
+        .bind(pick(&sites))
+        .bind(pick(&entities))
+        .bind(round.iter().map(|&k| at_ms[k]).collect::<Vec<_>>())
+        .bind(&ids)
+        .bind(round.iter().map(|&k| bodies[k]).collect::<Vec<_>>())
+        .fetch_all(&mut *tx)
+        .await?;
+        let changed: std::collections::HashSet<i64> = changed.into_iter().collect();
+        for (&k, id) in round.iter().zip(&ids) {
+            if changed.contains(id) {
+                applied.push(new[k]);
+            }
         }
     }
     applied.sort_unstable();
