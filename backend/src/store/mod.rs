@@ -16,6 +16,7 @@ use levels_shared::feed::Feed;
 use levels_shared::live::Change;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
@@ -97,6 +98,43 @@ pub enum Commit {
     },
     /// Nothing was written: these positions re-use an id already accepted with other content.
     Conflicts(Vec<usize>),
+}
+
+/// A batch's records sorted against what is stored under their ids (both stores).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Sorted {
+    /// Positions of records to insert: the first of each id not stored yet.
+    pub new: Vec<usize>,
+    /// Identical re-sends, of a stored record or of one earlier in the batch.
+    pub duplicates: usize,
+    /// Positions whose id was already taken (stored, or earlier in the batch) by other content.
+    pub conflicts: Vec<usize>,
+}
+
+/// Sorts `records` into new, duplicate and conflicting, given the bodies already `stored`
+/// by id; `id(i)` is record i's id as the store keeps it.
+pub(crate) fn sort_records<'a>(
+    records: &[NewRecord],
+    id: impl Fn(usize) -> &'a str,
+    stored: &HashMap<String, String>,
+) -> Sorted {
+    let mut first_in_batch: HashMap<&str, usize> = HashMap::new();
+    let mut sorted = Sorted::default();
+    for (i, r) in records.iter().enumerate() {
+        let earlier_body = match first_in_batch.get(id(i)) {
+            Some(&j) => Some(records[j].body.as_str()),
+            None => stored.get(id(i)).map(String::as_str),
+        };
+        match earlier_body {
+            Some(body) if body == r.body => sorted.duplicates += 1,
+            Some(_) => sorted.conflicts.push(i),
+            None => {
+                first_in_batch.insert(id(i), i);
+                sorted.new.push(i);
+            }
+        }
+    }
+    sorted
 }
 
 /// A current-state row, as loaded at start-up to rebuild the live state.

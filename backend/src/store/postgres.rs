@@ -726,25 +726,11 @@ async fn commit_in(tx: &mut PgConnection, batch: &Batch) -> Result<Commit, Store
     .into_iter()
     .collect();
 
-    // Sort every record into new, duplicate (identical re-send) or conflict.
-    let mut first_in_batch: HashMap<&str, usize> = HashMap::new();
-    let mut new = Vec::new();
-    let mut duplicates = 0;
-    let mut conflicts = Vec::new();
-    for (i, r) in batch.records.iter().enumerate() {
-        let earlier_body = match first_in_batch.get(ids[i].as_ref()) {
-            Some(&j) => Some(batch.records[j].body.as_str()),
-            None => stored.get(ids[i].as_ref()).map(String::as_str),
-        };
-        match earlier_body {
-            Some(body) if body == r.body => duplicates += 1,
-            Some(_) => conflicts.push(i),
-            None => {
-                first_in_batch.insert(ids[i].as_ref(), i);
-                new.push(i);
-            }
-        }
-    }
+    let super::Sorted {
+        new,
+        duplicates,
+        conflicts,
+    } = super::sort_records(&batch.records, |i| ids[i].as_ref(), &stored);
     if !conflicts.is_empty() {
         return Ok(Commit::Conflicts(conflicts));
     }

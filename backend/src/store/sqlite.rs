@@ -131,25 +131,11 @@ impl Store for SqliteStore {
         .into_iter()
         .collect();
 
-        // Sort every record into new, duplicate (identical re-send) or conflict.
-        let mut first_in_batch: HashMap<&str, usize> = HashMap::new();
-        let mut new = Vec::new();
-        let mut duplicates = 0;
-        let mut conflicts = Vec::new();
-        for (i, r) in batch.records.iter().enumerate() {
-            let earlier_body = match first_in_batch.get(r.record_id.as_str()) {
-                Some(&j) => Some(batch.records[j].body.as_str()),
-                None => stored.get(&r.record_id).map(String::as_str),
-            };
-            match earlier_body {
-                Some(body) if body == r.body => duplicates += 1,
-                Some(_) => conflicts.push(i),
-                None => {
-                    first_in_batch.insert(&r.record_id, i);
-                    new.push(i);
-                }
-            }
-        }
+        let super::Sorted {
+            new,
+            duplicates,
+            conflicts,
+        } = super::sort_records(&batch.records, |i| &batch.records[i].record_id, &stored);
         if !conflicts.is_empty() {
             tx.rollback().await?;
             return Ok(Commit::Conflicts(conflicts));
@@ -215,9 +201,13 @@ impl Store for SqliteStore {
         .bind(batch_id)
         .fetch_all(&mut *tx)
         .await?;
+        let position: HashMap<&str, usize> = new
+            .iter()
+            .map(|&i| (batch.records[i].record_id.as_str(), i))
+            .collect();
         let mut applied: Vec<usize> = changed
             .iter()
-            .filter_map(|id| first_in_batch.get(id.as_str()).copied())
+            .filter_map(|id| position.get(id.as_str()).copied())
             .collect();
         applied.sort_unstable();
 
