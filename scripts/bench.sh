@@ -19,10 +19,9 @@ for arg in "$@"; do
 done
 target=${CARGO_TARGET_DIR:-$PWD/target}
 
-if [ ! -d dist ]; then
-  echo "==> building the dashboard (release)"
-  trunk build --release --offline
-fi
+# Always: the bundle ceiling must judge the dashboard as it is now (quick when up to date).
+echo "==> building the dashboard (release)"
+trunk build --release --offline
 if $quick; then
   profile=debug
   cargo build --locked -p levels -p levels-bench

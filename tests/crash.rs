@@ -6,7 +6,7 @@
 //! The binary must be built first: `scripts/test.sh` runs `cargo build -p levels --bin
 //! levels` before the tests.
 
-use levels_tests::process::{levels_binary, start};
+use levels_tests::process::{get_json, levels_binary, sign_in, start};
 use levels_tests::workspace_root;
 use serde_json::{json, Value};
 use sqlx::sqlite::SqliteConnectOptions;
@@ -227,24 +227,6 @@ async fn event_log(db: &Path) -> (String, HashMap<String, (String, i64)>, HashMa
     (integrity, events, sizes)
 }
 
-async fn sign_in(base: &str) -> String {
-    let res = reqwest::Client::new()
-        .post(format!("{base}/api/v1/login"))
-        .json(&json!({"name": LEADER, "password": PASSWORD}))
-        .send()
-        .await
-        .expect("the server answers");
-    assert_eq!(res.status().as_u16(), 200, "the leader signs in");
-    let cookie = res
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|c| c.split(';').next())
-        .expect("a session cookie")
-        .to_owned();
-    cookie
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn acknowledged_batches_survive_sigkill_and_no_batch_is_ever_half_applied() {
     let started = Instant::now();
@@ -376,17 +358,8 @@ async fn acknowledged_batches_survive_sigkill_and_no_batch_is_ever_half_applied(
     // Restarted: the state shows, for each producer's bed pool, its latest stored record;
     // every acknowledged batch sent again is recognised, record for record, as a duplicate.
     let server = start(&binary, &config, &log).await;
-    let cookie = sign_in(&server.base).await;
-    let http = reqwest::Client::new();
-    let state: Value = http
-        .get(format!("{}/api/v1/state", server.base))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .expect("the state")
-        .json()
-        .await
-        .expect("JSON");
+    let cookie = sign_in(&server.base, LEADER, PASSWORD).await;
+    let state = get_json(&server.base, "/api/v1/state", &cookie).await;
     let time = |v: &Value| {
         v.as_str()
             .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
@@ -411,6 +384,7 @@ async fn acknowledged_batches_survive_sigkill_and_no_batch_is_ever_half_applied(
         assert_eq!(pool["occupied"], *occupied, "{site}: {pool}");
         assert_eq!(time(&pool["at"]), *at, "{site}: {pool}");
     }
+    let http = reqwest::Client::new();
     for batch in sent.iter().filter(|b| b.outcome == Outcome::Acked) {
         let again: Value = http
             .post(format!("{}/api/v1/feeds/{}", server.base, batch.feed))

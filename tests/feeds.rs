@@ -61,7 +61,7 @@ async fn every_feed_is_accepted_and_shows_in_the_live_state() {
                     Change::Figures { entity, figures }
                         if entity.to_string().starts_with("site:") =>
                     {
-                        Some(format!("level {entity} {:?}", figures.level))
+                        Some(format!("figures {entity} {:?}", figures.level))
                     }
                     // Locality, community and system levels move with every input too.
                     Change::Level { .. } | Change::Figures { .. } => None,
@@ -84,7 +84,7 @@ async fn every_feed_is_accepted_and_shows_in_the_live_state() {
             "measures YDH",
             "community CN-MENDIP",
             "ed MPH",
-            "level site:MPH None"
+            "figures site:MPH None"
         ]
     );
 

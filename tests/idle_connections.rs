@@ -7,7 +7,7 @@
 //! takes it on the socket.
 
 use futures_util::StreamExt;
-use levels_tests::process::{levels_binary, start};
+use levels_tests::process::{get_json, levels_binary, sign_in, start};
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
@@ -37,27 +37,19 @@ async fn main() {
     )
     .expect("config");
     // `IDLE_BASE` and `IDLE_PID` point at a server started by hand (under a profiler, say).
-    let server = match (std::env::var("IDLE_BASE"), std::env::var("IDLE_PID")) {
-        (Ok(base), Ok(pid)) => Err((base, pid.parse::<u32>().expect("a pid"))),
-        _ => Ok(start(&levels_binary(), &config, &dir.path().join("levels.log")).await),
+    let external = std::env::var("IDLE_BASE")
+        .ok()
+        .zip(std::env::var("IDLE_PID").ok());
+    let server = match &external {
+        Some(_) => None,
+        None => Some(start(&levels_binary(), &config, &dir.path().join("levels.log")).await),
     };
-    let (base, pid) = match &server {
-        Ok(s) => (s.base.clone(), s.child.id().expect("a pid")),
-        Err((base, pid)) => (base.clone(), *pid),
+    let (base, pid) = match (&server, external) {
+        (Some(s), _) => (s.base.clone(), s.child.id().expect("a pid")),
+        (None, Some((base, pid))) => (base, pid.parse::<u32>().expect("a pid")),
+        (None, None) => unreachable!("a server is started when none is given"),
     };
-    let res = reqwest::Client::new()
-        .post(format!("{}/api/v1/login", base))
-        .json(&serde_json::json!({"name": "display", "password": "demo-password-change-me"}))
-        .send()
-        .await
-        .expect("signs in");
-    let cookie = res.headers()["set-cookie"]
-        .to_str()
-        .expect("text")
-        .split(';')
-        .next()
-        .expect("a cookie")
-        .to_owned();
+    let cookie = sign_in(&base, "display", "demo-password-change-me").await;
     // Signing in hashes a password (19 MiB, freed after); the warm-up lets that and the
     // simulator's first rounds settle before the baseline.
     tokio::time::sleep(Duration::from_secs(10)).await;
@@ -65,15 +57,7 @@ async fn main() {
     let mut snapshot_bytes_http = 0;
     let mut url = format!("{}/api/v1/live", base.replace("http", "ws"));
     if resume {
-        let state: serde_json::Value = reqwest::Client::new()
-            .get(format!("{}/api/v1/state", base))
-            .header("cookie", &cookie)
-            .send()
-            .await
-            .expect("the snapshot")
-            .json()
-            .await
-            .expect("JSON");
+        let state = get_json(&base, "/api/v1/state", &cookie).await;
         snapshot_bytes_http = state.to_string().len();
         url = format!(
             "{url}?epoch={}&seq={}",
@@ -103,7 +87,7 @@ async fn main() {
         "read buffer {read_buffer} B, {n} idle connections, first message {snapshot_bytes} B (snapshot over HTTP: {snapshot_bytes_http} B): resident {before} KiB -> {after} KiB, {:.1} KiB per connection",
         (after.saturating_sub(before)) as f64 / n as f64
     );
-    if let Ok(server) = server {
+    if let Some(server) = server {
         server.kill().await;
     }
 }

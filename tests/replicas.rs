@@ -7,7 +7,7 @@
 
 use levels_shared::live::{Change, ServerMsg};
 use levels_tests::database::postgres_or_skip;
-use levels_tests::process::{levels_binary, start, Server};
+use levels_tests::process::{get_json, levels_binary, start, Server};
 use levels_tests::*;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -141,15 +141,7 @@ async fn a_batch_taken_by_one_replica_reaches_the_screens_of_another_in_order_an
     let cookie = b.cookie(levels_shared::access::Role::Display).to_owned();
     let mut shown = None;
     for _ in 0..20 {
-        let state: Value = reqwest::Client::new()
-            .get(format!("{}/api/v1/state", a.base))
-            .header("cookie", &cookie)
-            .send()
-            .await
-            .expect("A answers")
-            .json()
-            .await
-            .expect("JSON");
+        let state = get_json(&a.base, "/api/v1/state", &cookie).await;
         shown = occupied(&state, "YDH");
         if shown == Some(222) {
             break;

@@ -207,7 +207,6 @@ async fn aggregate_exports_show_small_counts_as_under_five_and_are_audited() {
     app.stop().await;
 }
 
-/// One HTTP/1.1 request over TLS to `addr`, trusting `cert` for `localhost`: the raw answer.
 /// A TLS connection to `addr` that trusts only `cert`.
 async fn tls_connect(
     addr: std::net::SocketAddr,
@@ -232,6 +231,7 @@ async fn tls_connect(
     connector.connect(name, tcp).await.expect("a TLS handshake")
 }
 
+/// One HTTP/1.1 request over TLS to `addr`, trusting `cert` for `localhost`: the raw answer.
 async fn https(addr: std::net::SocketAddr, cert: &rcgen::Certificate, request: &str) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut tls = tls_connect(addr, cert).await;
@@ -349,12 +349,11 @@ async fn levels_serves_https_itself_with_secure_host_cookies_and_hsts() {
         .await
         .expect("a message")
         .expect("the websocket is healthy");
+    let first: levels_shared::live::ServerMsg =
+        serde_json::from_str(first.to_text().expect("text")).expect("a server message");
     assert!(
-        first
-            .to_text()
-            .expect("text")
-            .contains(r#""type":"snapshot""#),
-        "{first}"
+        matches!(first, levels_shared::live::ServerMsg::Snapshot { .. }),
+        "{first:?}"
     );
     let _ = stop.send(());
     let _ = tokio::time::timeout(std::time::Duration::from_secs(10), task).await;

@@ -9,7 +9,7 @@
 //! - [`escalation`]: OPEL levels from the live state by a policy file; declarations,
 //!   alerts with action cards, and level history.
 //! - [`live`]: the hub (sequence numbers, replay, fan-out), the websocket upgrade, and
-//!   sessions (long messages sent in fragments).
+//!   sessions, which write each message's frames, encoded once, on threads of their own.
 //! - [`history`]: key measures sampled into time buckets, for trends.
 //! - [`discharge`]: the discharge view's list of delayed patients (never NHS numbers).
 //! - [`sim`]: the Somerset simulator, a producer that posts through the same HTTP path.

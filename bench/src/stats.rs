@@ -53,12 +53,17 @@ pub fn seq(msg: &[u8]) -> Option<u64> {
     leading_number(&msg[at + 6..])
 }
 
+/// The decimal number `bytes` starts with (run for every record id of every delta).
 fn leading_number(bytes: &[u8]) -> Option<u64> {
     let digits = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
-    if digits == 0 {
+    if digits == 0 || digits > 19 {
         return None;
     }
-    std::str::from_utf8(&bytes[..digits]).ok()?.parse().ok()
+    Some(
+        bytes[..digits]
+            .iter()
+            .fold(0, |n, d| n * 10 + u64::from(d - b'0')),
+    )
 }
 
 /// Finds the batch numbers carried by record ids of the form `{tag}{batch}-{record}`, e.g.
@@ -81,7 +86,11 @@ impl BatchIds {
         let skip = self.finder.needle().len();
         for at in self.finder.find_iter(msg) {
             if let Some(batch) = leading_number(&msg[at + skip..]) {
-                out.push(batch.min(u64::from(u32::MAX)) as u32);
+                // A delta holds a batch's records together: most ids repeat the last number.
+                let batch = batch.min(u64::from(u32::MAX)) as u32;
+                if out.last() != Some(&batch) {
+                    out.push(batch);
+                }
             }
         }
         out.sort_unstable();

@@ -113,3 +113,33 @@ impl Server {
         self.child.kill().await.expect("the server is killed");
     }
 }
+
+/// Signs `name` in on the server at `base`; the session cookie (`name=value`).
+pub async fn sign_in(base: &str, name: &str, password: &str) -> String {
+    let res = reqwest::Client::new()
+        .post(format!("{base}/api/v1/login"))
+        .json(&serde_json::json!({"name": name, "password": password}))
+        .send()
+        .await
+        .expect("the server answers");
+    assert_eq!(res.status().as_u16(), 200, "{name} signs in");
+    res.headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|c| c.split(';').next())
+        .expect("a session cookie")
+        .to_owned()
+}
+
+/// `GET {base}{path}` with a session cookie, as JSON.
+pub async fn get_json(base: &str, path: &str, cookie: &str) -> serde_json::Value {
+    reqwest::Client::new()
+        .get(format!("{base}{path}"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{base}{path} answers: {e}"))
+        .json()
+        .await
+        .unwrap_or_else(|e| panic!("{base}{path} gives JSON: {e}"))
+}

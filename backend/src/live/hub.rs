@@ -38,12 +38,13 @@ pub struct Hub {
     tx: broadcast::Sender<Frame>,
     shutdown: watch::Sender<bool>,
     replay_limit: usize,
+    /// Fixed for the hub's life: a restart begins a new one.
+    epoch: String,
     /// Largest frame payload; see [`super::wire::text`].
     fragment_bytes: usize,
 }
 
 struct Inner {
-    epoch: String,
     seq: u64,
     state: LiveState,
     replay: VecDeque<Frame>,
@@ -69,7 +70,6 @@ impl Hub {
         let epoch = format!("{:x}", Utc::now().timestamp_micros());
         Hub {
             inner: Mutex::new(Inner {
-                epoch,
                 seq: 0,
                 state,
                 replay: VecDeque::new(),
@@ -78,6 +78,7 @@ impl Hub {
             tx,
             shutdown: watch::Sender::new(false),
             replay_limit,
+            epoch,
             fragment_bytes,
         }
     }
@@ -100,7 +101,7 @@ impl Hub {
             inner.state.apply(change);
         }
         let msg = ServerMsg::Delta {
-            epoch: inner.epoch.clone(),
+            epoch: self.epoch.clone(),
             seq: inner.seq,
             server_time: Utc::now(),
             changes,
@@ -126,7 +127,7 @@ impl Hub {
         let mut inner = self.lock();
         let rx = self.tx.subscribe();
         let start = match resume {
-            Some(r) if r.epoch == inner.epoch && r.seq <= inner.seq => {
+            Some(r) if r.epoch == self.epoch && r.seq <= inner.seq => {
                 let oldest = inner.replay.front().map_or(inner.seq + 1, |f| f.seq);
                 if r.seq + 1 < oldest {
                     Start::Snapshot(self.snapshot(&mut inner))
@@ -154,9 +155,8 @@ impl Hub {
 
     /// A heartbeat saying the session is up to date at `seq` and when to expect the next.
     pub fn heartbeat(&self, seq: u64, interval: std::time::Duration) -> Bytes {
-        let epoch = self.lock().epoch.clone();
         self.encode(&ServerMsg::Heartbeat {
-            epoch,
+            epoch: self.epoch.clone(),
             seq,
             server_time: Utc::now(),
             interval_seconds: interval.as_secs().max(1),
@@ -171,7 +171,7 @@ impl Hub {
     /// The current state (for the REST snapshot endpoint).
     pub fn state(&self) -> (String, u64, LiveState) {
         let inner = self.lock();
-        (inner.epoch.clone(), inner.seq, inner.state.clone())
+        (self.epoch.clone(), inner.seq, inner.state.clone())
     }
 
     /// Tells every session to close, for graceful shutdown.
@@ -195,7 +195,7 @@ impl Hub {
             seq: inner.seq,
             published: std::time::Instant::now(),
             wire: self.encode(&ServerMsg::Snapshot {
-                epoch: inner.epoch.clone(),
+                epoch: self.epoch.clone(),
                 seq: inner.seq,
                 server_time: Utc::now(),
                 state: inner.state.clone(),

@@ -144,14 +144,14 @@ fn advance(head: &watch::Sender<i64>, seq: i64) {
 
 /// Appends what a write publishes, last in its transaction (the counter's row lock is held
 /// until commit, so no other entry can be numbered in between), and notifies every replica.
-async fn append_outbox(tx: &mut PgConnection, published: &Published) -> Result<i64, StoreError> {
+async fn append_outbox(tx: &mut PgConnection, json: String) -> Result<i64, StoreError> {
     let seq: i64 = sqlx::query_scalar("UPDATE outbox_counter SET seq = seq + 1 RETURNING seq")
         .fetch_one(&mut *tx)
         .await?;
     sqlx::query("INSERT INTO outbox (seq, at_ms, body) VALUES ($1, $2, $3)")
         .bind(seq)
         .bind(Utc::now().timestamp_millis())
-        .bind(published.to_json())
+        .bind(json)
         .execute(&mut *tx)
         .await?;
     sqlx::query("SELECT pg_notify($1, $2)")
@@ -292,12 +292,8 @@ impl Store for PostgresStore {
                 ..
             } if *accepted > 0 => {
                 if !applied.is_empty() {
-                    let published =
-                        Published::records(batch, applied).map_err(|e| StoreError::Corrupt {
-                            event_id: 0,
-                            message: format!("a canonical record is not JSON: {e}"),
-                        })?;
-                    *outbox = Some(append_outbox(&mut tx, &published).await?);
+                    let json = Published::records_json(batch, applied);
+                    *outbox = Some(append_outbox(&mut tx, json).await?);
                 }
                 tx.commit().await?;
                 self.committed(*outbox);
@@ -470,7 +466,7 @@ impl Store for PostgresStore {
             id = Some(new);
         }
         let seq = match Published::level(change, alert.zip(id)) {
-            Some(published) => Some(append_outbox(&mut tx, &published).await?),
+            Some(published) => Some(append_outbox(&mut tx, published.to_json()).await?),
             None => None,
         };
         tx.commit().await?;
@@ -673,7 +669,11 @@ impl Store for PostgresStore {
         .bind(at.timestamp_millis())
         .execute(&mut *tx)
         .await?;
-        let seq = append_outbox(&mut tx, &Published::action(alert, index, done, actor, at)).await?;
+        let seq = append_outbox(
+            &mut tx,
+            Published::action(alert, index, done, actor, at).to_json(),
+        )
+        .await?;
         tx.commit().await?;
         self.committed(Some(seq));
         Ok(())

@@ -58,12 +58,12 @@ impl SqliteStore {
     /// Appends what a write publishes, inside its transaction; returns the entry's number.
     async fn append_outbox(
         tx: &mut sqlx::SqliteConnection,
-        published: &Published,
+        json: String,
     ) -> Result<i64, StoreError> {
         let seq =
             sqlx::query_scalar("INSERT INTO outbox (at_ms, body) VALUES (?, ?) RETURNING seq")
                 .bind(Utc::now().timestamp_millis())
-                .bind(published.to_json())
+                .bind(json)
                 .fetch_one(tx)
                 .await?;
         Ok(seq)
@@ -214,12 +214,8 @@ impl Store for SqliteStore {
         let outbox = if applied.is_empty() {
             None
         } else {
-            let published =
-                Published::records(batch, &applied).map_err(|e| StoreError::Corrupt {
-                    event_id: 0,
-                    message: format!("a canonical record is not JSON: {e}"),
-                })?;
-            Some(Self::append_outbox(&mut tx, &published).await?)
+            let json = Published::records_json(batch, &applied);
+            Some(Self::append_outbox(&mut tx, json).await?)
         };
         tx.commit().await?;
         self.committed(outbox);
@@ -373,7 +369,7 @@ impl Store for SqliteStore {
         }
         let published = Published::level(change, alert.zip(id));
         let seq = match &published {
-            Some(published) => Some(Self::append_outbox(&mut tx, published).await?),
+            Some(published) => Some(Self::append_outbox(&mut tx, published.to_json()).await?),
             None => None,
         };
         tx.commit().await?;
@@ -571,7 +567,7 @@ impl Store for SqliteStore {
         .execute(&mut *tx)
         .await?;
         let published = Published::action(alert, index, done, actor, at);
-        let seq = Self::append_outbox(&mut tx, &published).await?;
+        let seq = Self::append_outbox(&mut tx, published.to_json()).await?;
         tx.commit().await?;
         self.committed(Some(seq));
         Ok(())

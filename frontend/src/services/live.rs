@@ -1,9 +1,8 @@
 //! The live websocket: connects, checks sequence numbers, and reconnects for ever.
 //!
 //! The snapshot comes over HTTP (`GET /api/v1/state`), then the websocket opens resuming
-//! from it, so the socket carries only small messages: a large first message would stay
-//! allocated in the server's buffer for that connection for as long as it lives, and a
-//! control room may have thousands. If the fetch fails the socket sends the snapshot.
+//! from it, so the socket carries only deltas and heartbeats. If the fetch fails the socket
+//! sends the snapshot.
 //!
 //! Messages reach the dashboard only in order: a delta whose `seq` is not the next one
 //! means something was missed, so the link is dropped and the snapshot fetched again.
