@@ -8,6 +8,7 @@ mod accounts;
 mod browser;
 mod crash;
 mod discharge;
+mod disclosure;
 mod docs;
 mod escalation;
 mod feeds;

@@ -1,8 +1,10 @@
-//! Exports of aggregates for planning (DESIGN §9): counts that could identify a person are
-//! suppressed, so any count from 1 to 4 is written "<5". Every export is audited.
+//! Exports of aggregates for planning (DESIGN §9). Every export is audited.
 //!
 //! - `GET /api/v1/exports/delays.csv`: patients with no criteria to reside now, per site, by
-//!   pathway, reason group, responsible organisation, home locality and delay band.
+//!   pathway, reason group, responsible organisation, home locality and delay band. The
+//!   breakdowns are the live state's, through disclosure control (a hidden cell is written
+//!   `*`: [`levels_shared::disclosure`]); a discharge coordinator gets exact figures for their
+//!   own organisation's sites, as their patient list has them.
 
 use crate::accounts::routes::Session;
 use crate::api_error::ApiError;
@@ -12,57 +14,56 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use chrono::Utc;
+use levels_shared::disclosure::{exact, shown};
+use levels_shared::measures::DelayMeasures;
 use serde_json::json;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/v1/exports/delays.csv", get(delays))
 }
 
-/// A count as an export may show it: 1 to 4 become "<5".
-pub fn suppressed(n: u32) -> String {
-    if (1..5).contains(&n) {
-        "<5".into()
-    } else {
-        n.to_string()
-    }
-}
-
-fn code<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
 async fn delays(State(app): State<AppState>, session: Session) -> Result<Response, ApiError> {
     session.require(session.user.role.reviews(), "export figures")?;
-    let (_, _, live) = app.hub.state();
+    let now = Utc::now();
+    // Exact figures only for a coordinator's own organisation's sites.
+    let exact_for = |site: &levels_shared::reference::Site| {
+        session.user.role.sees_patients()
+            && session.user.organisation.is_some()
+            && site.organisation_ods == session.user.organisation
+    };
+    let sites: Vec<(String, DelayMeasures)> = {
+        let projection = app.projection.lock().await;
+        let live = projection.live();
+        app.reference
+            .sites
+            .iter()
+            .filter_map(|site| {
+                let published = live.sites.get(&site.code)?.delays.clone()?;
+                if !exact_for(site) {
+                    return Some((site.code.clone(), published));
+                }
+                let mut m = published;
+                projection
+                    .delay_counts(&site.code, now)?
+                    .publish_into(&mut m, exact);
+                Some((site.code.clone(), m))
+            })
+            .collect()
+    };
     let mut out = csv::Writer::from_writer(Vec::new());
     let _ = out.write_record(["site", "measure", "value", "patients"]);
     let mut rows = 0;
-    for site in &app.reference.sites {
-        let Some(d) = live.sites.get(&site.code).and_then(|s| s.delays.as_ref()) else {
-            continue;
-        };
-        let mut put = |measure: &str, value: String, n: u32| {
-            let _ = out.write_record([site.code.as_str(), measure, &value, &suppressed(n)]);
+    for (site, d) in &sites {
+        let mut put = |measure: &str, value: &str, n: Option<u32>| {
+            let _ = out.write_record([site.as_str(), measure, value, &shown(n)]);
             rows += 1;
         };
-        put("delayed_now", String::new(), d.delayed_now);
-        for (k, n) in &d.by_pathway {
-            put("pathway", code(k), *n);
-        }
-        for (k, n) in &d.by_reason_group {
-            put("reason_group", code(k), *n);
-        }
-        for (k, n) in &d.by_responsible {
-            put("responsible", code(k), *n);
-        }
-        for (k, n) in &d.by_locality {
-            put("home_locality", k.clone(), *n);
-        }
-        for (k, n) in &d.by_band {
-            put("days_delayed", code(k), *n);
+        put("delayed_now", "", Some(d.delayed_now));
+        for (measure, breakdown) in d.breakdowns() {
+            for (value, n) in breakdown {
+                put(measure, value, *n);
+            }
         }
     }
     crate::audit::record(
@@ -86,15 +87,4 @@ async fn delays(State(app): State<AppState>, session: Session) -> Result<Respons
         body,
     )
         .into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn counts_from_one_to_four_are_suppressed() {
-        let shown: Vec<String> = [0, 1, 4, 5, 17].into_iter().map(suppressed).collect();
-        assert_eq!(shown, ["0", "<5", "<5", "5", "17"]);
-    }
 }

@@ -46,7 +46,7 @@ pub fn sample(state: &LiveState, reference: &ReferenceData, now: DateTime<Utc>) 
             });
         }
     };
-    let mut delayed_home: BTreeMap<String, f64> = BTreeMap::new();
+    let mut delayed_home: BTreeMap<String, Option<f64>> = BTreeMap::new();
     for site in &reference.sites {
         let Some(s) = state.sites.get(&site.code) else {
             continue;
@@ -83,8 +83,11 @@ pub fn sample(state: &LiveState, reference: &ReferenceData, now: DateTime<Utc>) 
             put(&entity, "delayed_patients", Some(f64::from(d.delayed_now)));
             put(&entity, "bed_days_lost_today", Some(d.bed_days_lost_today));
             put(&entity, "delayed_share_of_ga", d.share_of_occupied_ga);
+            // From the published cells only: a locality any site hid has no point, so
+            // the history gives away nothing the live state does not.
             for (locality, n) in &d.by_locality {
-                *delayed_home.entry(locality.clone()).or_default() += f64::from(*n);
+                let sum = delayed_home.entry(locality.clone()).or_insert(Some(0.0));
+                *sum = sum.zip(*n).map(|(sum, n)| sum + f64::from(n));
             }
         }
         if let (true, Some(ed)) = (fresh(Feed::Ed), &s.ed) {
@@ -134,11 +137,10 @@ pub fn sample(state: &LiveState, reference: &ReferenceData, now: DateTime<Utc>) 
         put(&entity, "unmet_care_hours", Some(t.unmet_care_hours));
     }
     for (locality, n) in delayed_home {
-        put(
-            &format!("locality:{locality}"),
-            "delayed_patients_home",
-            Some(n),
-        );
+        if locality == levels_shared::disclosure::NOT_STATED {
+            continue;
+        }
+        put(&format!("locality:{locality}"), "delayed_patients_home", n);
     }
     out
 }

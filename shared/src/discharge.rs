@@ -119,6 +119,16 @@ impl ReasonGroup {
         ReasonGroup::Wellbeing,
     ];
 
+    /// The group's code, as breakdowns key it (as it is serialised).
+    pub fn code(self) -> &'static str {
+        match self {
+            ReasonGroup::HospitalProcess => "hospital_process",
+            ReasonGroup::InterfaceProcess => "interface_process",
+            ReasonGroup::Capacity => "capacity",
+            ReasonGroup::Wellbeing => "wellbeing",
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             ReasonGroup::HospitalProcess => "Hospital process",
@@ -299,5 +309,8 @@ mod tests {
         assert_eq!(Reason::ReferralToHub.group(), ReasonGroup::InterfaceProcess);
         assert_eq!(Reason::Medicines.group(), ReasonGroup::HospitalProcess);
         assert_eq!(Reason::PatientFamilyChoice.group(), ReasonGroup::Wellbeing);
+        for g in ReasonGroup::ALL {
+            assert_eq!(serde_json::to_value(g).expect("serialises"), g.code());
+        }
     }
 }

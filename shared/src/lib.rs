@@ -6,6 +6,7 @@
 //! - [`beds`], [`handovers`], [`discharge`], [`community`], [`ed`]: each feed's record
 //!   (DESIGN §4.1–4.5) and its closed lists of codes; [`discharge`] also has the discharge
 //!   view's list of delayed patients.
+//! - [`disclosure`]: small-number suppression of counts of patients (docs/security.md).
 //! - [`reference`]: sites, localities and map areas, as the server serves them.
 //! - [`live`]: the live state, the changes to it, and the websocket messages that carry them.
 //!
@@ -17,6 +18,7 @@ pub mod access;
 pub mod beds;
 pub mod community;
 pub mod discharge;
+pub mod disclosure;
 pub mod ed;
 pub mod escalation;
 pub mod feed;

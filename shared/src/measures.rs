@@ -2,9 +2,8 @@
 //! server computes them (they depend on the clock and on "today" in Europe/London) and
 //! streams them; the records themselves stay on the server.
 
-use crate::discharge::{Pathway, Reason, ReasonGroup, Responsible};
+use crate::disclosure::Breakdown;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 /// Ambulance handovers at one emergency department, now and since midnight.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -89,21 +88,27 @@ pub fn whole_days(days: f64) -> u32 {
     days.max(0.0).floor() as u32
 }
 
-/// Patients with no criteria to reside at one site: counts now, and bed days lost.
+/// Patients with no criteria to reside at one site: counts now, and bed days lost, as
+/// everyone may see them: the breakdowns have passed disclosure control
+/// ([`crate::disclosure`]), so a cell from 1 to 4, or one that would give such a cell
+/// away, is `None`. Only the totals are exact. A coordinator's exact figures for their own
+/// sites come from the patient list.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DelayMeasures {
     /// Patients delayed now.
     pub delayed_now: u32,
-    pub by_ward: BTreeMap<String, u32>,
-    pub by_pathway: BTreeMap<Pathway, u32>,
-    pub by_reason: BTreeMap<Reason, u32>,
-    pub by_reason_group: BTreeMap<ReasonGroup, u32>,
-    /// Delays with no responsible organisation given are not counted here.
-    pub by_responsible: BTreeMap<Responsible, u32>,
-    /// By home locality code; delays with no locality are not counted here.
-    pub by_locality: BTreeMap<String, u32>,
-    pub by_band: BTreeMap<DelayBand, u32>,
-    /// Mean days since discharge-ready of the patients delayed now.
+    /// By pathway code (`P0`…`P3`).
+    pub by_pathway: Breakdown,
+    /// By reason group code (`hospital_process`…), and `not_stated`.
+    pub by_reason_group: Breakdown,
+    /// By responsible organisation code (`nhs`, `social_care`, `both`), and `not_stated`.
+    pub by_responsible: Breakdown,
+    /// By home locality code (the reference data's localities), and `not_stated`.
+    pub by_locality: Breakdown,
+    /// By delay band (`0`, `1`, `2-3`…`21+`).
+    pub by_band: Breakdown,
+    /// Mean days since discharge-ready of the patients delayed now; only when they are at
+    /// least five ([`crate::disclosure::mean_of`]).
     pub mean_days_delayed: Option<f64>,
     /// Days spent in hospital after becoming discharge-ready, since midnight and since
     /// Monday midnight (Europe/London), by patients delayed now or who left the list since.
@@ -111,6 +116,34 @@ pub struct DelayMeasures {
     pub bed_days_lost_week: f64,
     /// Delayed patients as a share of the site's occupied G&A beds.
     pub share_of_occupied_ga: Option<f64>,
+}
+
+impl DelayMeasures {
+    /// Every breakdown, by the name exports give it, in the order they list them.
+    pub fn breakdowns(&self) -> [(&'static str, &Breakdown); 5] {
+        [
+            ("pathway", &self.by_pathway),
+            ("reason_group", &self.by_reason_group),
+            ("responsible", &self.by_responsible),
+            ("home_locality", &self.by_locality),
+            ("days_delayed", &self.by_band),
+        ]
+    }
+}
+
+impl DelayBand {
+    /// The band's code, as breakdowns key it.
+    pub fn code(self) -> &'static str {
+        match self {
+            DelayBand::Zero => "0",
+            DelayBand::One => "1",
+            DelayBand::TwoToThree => "2-3",
+            DelayBand::FourToSix => "4-6",
+            DelayBand::SevenToThirteen => "7-13",
+            DelayBand::FourteenToTwenty => "14-20",
+            DelayBand::TwentyOnePlus => "21+",
+        }
+    }
 }
 
 #[cfg(test)]
@@ -138,6 +171,7 @@ mod tests {
         for (days, band) in cases {
             let json = serde_json::to_value(DelayBand::of(days)).expect("serialises");
             assert_eq!(json, band, "{days} days");
+            assert_eq!(DelayBand::of(days).code(), band, "{days} days");
         }
         assert_eq!(
             whole_days(-0.5),

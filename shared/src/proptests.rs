@@ -137,9 +137,9 @@ fn delays() -> DelayMeasures {
         share_of_occupied_ga: Some(0.004),
         ..DelayMeasures::default()
     };
-    m.by_ward.insert("Ward 7".into(), 2);
-    m.by_band.insert(DelayBand::FourToSix, 2);
-    m.by_locality.insert("E07000190".into(), 1);
+    m.by_band.insert("4-6".into(), Some(5));
+    m.by_band.insert("7-13".into(), None);
+    m.by_locality.insert("E07000190".into(), None);
     m
 }
 

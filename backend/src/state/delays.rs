@@ -1,9 +1,14 @@
-//! Measures of patients with no criteria to reside at one site (DESIGN §4.3).
+//! Measures of patients with no criteria to reside at one site (DESIGN §4.3), and their
+//! breakdowns before and after disclosure control (docs/security.md, "Small numbers").
 
 use super::calendar;
 use chrono::{DateTime, Utc};
-use levels_shared::discharge::{DelayRecord, DelayStatus, DelayedPatient};
+use levels_shared::discharge::{
+    DelayRecord, DelayStatus, DelayedPatient, Pathway, ReasonGroup, Responsible,
+};
+use levels_shared::disclosure::{mean_of, protect_breakdown, Breakdown, NOT_STATED};
 use levels_shared::measures::{whole_days, DelayBand, DelayMeasures};
+use std::collections::BTreeMap;
 
 const DAY_MS: f64 = 86_400_000.0;
 
@@ -49,42 +54,118 @@ fn left_list(r: &DelayRecord, now: DateTime<Utc>) -> DateTime<Utc> {
     .min(now)
 }
 
-/// Measures from the current record of every patient at a site, at `now`, given the
-/// site's occupied G&A beds (for the share they hold).
-pub fn measure<'a>(
+/// The exact counts of the patients delayed now at one site by each field of the
+/// breakdowns: every category of the field's closed list (zeros included), and
+/// `not_stated` where the field is optional, so each adds up to `delayed_now`. These stay
+/// on the server: what leaves it for anyone without a direct-care reason has passed
+/// [`levels_shared::disclosure::protect`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DelayCounts {
+    pub delayed_now: u32,
+    pub by_pathway: BTreeMap<String, u32>,
+    pub by_reason_group: BTreeMap<String, u32>,
+    pub by_responsible: BTreeMap<String, u32>,
+    pub by_locality: BTreeMap<String, u32>,
+    pub by_band: BTreeMap<String, u32>,
+}
+
+impl DelayCounts {
+    /// Sets `m`'s breakdowns from these counts, each through `publish`
+    /// ([`levels_shared::disclosure::protect_breakdown`], or `exact` for those who may see
+    /// exact figures).
+    pub fn publish_into(
+        &self,
+        m: &mut DelayMeasures,
+        publish: fn(&BTreeMap<String, u32>) -> Breakdown,
+    ) {
+        m.delayed_now = self.delayed_now;
+        m.by_pathway = publish(&self.by_pathway);
+        m.by_reason_group = publish(&self.by_reason_group);
+        m.by_responsible = publish(&self.by_responsible);
+        m.by_locality = publish(&self.by_locality);
+        m.by_band = publish(&self.by_band);
+    }
+}
+
+/// A breakdown with every category of `codes` at zero, and `not_stated` if asked.
+fn categories<'a>(
+    codes: impl IntoIterator<Item = &'a str>,
+    optional: bool,
+) -> BTreeMap<String, u32> {
+    let not_stated = optional.then_some(NOT_STATED);
+    codes
+        .into_iter()
+        .chain(not_stated)
+        .map(|c| (c.to_owned(), 0))
+        .collect()
+}
+
+/// Counts the patients delayed now among `records`, at `now`. `localities` are the codes a
+/// home locality may take (the reference data's; the feed refuses others).
+pub fn count<'a>(
     records: impl IntoIterator<Item = &'a DelayRecord>,
     now: DateTime<Utc>,
+    localities: &[String],
+) -> DelayCounts {
+    let mut c = DelayCounts {
+        delayed_now: 0,
+        by_pathway: categories(Pathway::ALL.map(Pathway::code), false),
+        by_reason_group: categories(ReasonGroup::ALL.map(ReasonGroup::code), true),
+        by_responsible: categories(Responsible::ALL.map(Responsible::code), true),
+        by_locality: categories(localities.iter().map(String::as_str), true),
+        by_band: categories(DelayBand::ALL.map(DelayBand::code), false),
+    };
+    let add = |table: &mut BTreeMap<String, u32>, key: &str| {
+        *table.entry(key.to_owned()).or_default() += 1;
+    };
+    for r in records {
+        if r.status != DelayStatus::Delayed {
+            continue;
+        }
+        c.delayed_now += 1;
+        add(&mut c.by_pathway, r.pathway.code());
+        add(
+            &mut c.by_reason_group,
+            r.reason.map_or(NOT_STATED, |reason| reason.group().code()),
+        );
+        add(
+            &mut c.by_responsible,
+            r.responsible.map_or(NOT_STATED, Responsible::code),
+        );
+        add(
+            &mut c.by_locality,
+            r.locality.as_deref().unwrap_or(NOT_STATED),
+        );
+        add(&mut c.by_band, DelayBand::of(days_delayed(r, now)).code());
+    }
+    c
+}
+
+/// Measures from the current record of every patient at a site, at `now`, given the
+/// site's occupied G&A beds (for the share they hold) and the codes a home locality may
+/// take, with every breakdown through disclosure control: what every screen is sent.
+pub fn measure<'a>(
+    records: impl IntoIterator<Item = &'a DelayRecord> + Clone,
+    now: DateTime<Utc>,
     ga_occupied: Option<u32>,
+    localities: &[String],
 ) -> DelayMeasures {
+    let counts = count(records.clone(), now, localities);
     let (today, week) = (calendar::day_start(now), calendar::week_start(now));
     let mut m = DelayMeasures::default();
+    counts.publish_into(&mut m, protect_breakdown);
     let mut total_days = 0.0;
     for r in records {
         let ready = r.ready_at.with_timezone(&Utc);
         let end = left_list(r, now);
         m.bed_days_lost_today += days(ready.max(today), end);
         m.bed_days_lost_week += days(ready.max(week), end);
-        if r.status != DelayStatus::Delayed {
-            continue;
-        }
-        let delayed = days_delayed(r, now);
-        m.delayed_now += 1;
-        total_days += delayed;
-        *m.by_ward.entry(r.ward.clone()).or_default() += 1;
-        *m.by_pathway.entry(r.pathway).or_default() += 1;
-        *m.by_band.entry(DelayBand::of(delayed)).or_default() += 1;
-        if let Some(reason) = r.reason {
-            *m.by_reason.entry(reason).or_default() += 1;
-            *m.by_reason_group.entry(reason.group()).or_default() += 1;
-        }
-        if let Some(responsible) = r.responsible {
-            *m.by_responsible.entry(responsible).or_default() += 1;
-        }
-        if let Some(locality) = &r.locality {
-            *m.by_locality.entry(locality.clone()).or_default() += 1;
+        if r.status == DelayStatus::Delayed {
+            total_days += days_delayed(r, now);
         }
     }
-    m.mean_days_delayed = (m.delayed_now > 0).then(|| total_days / f64::from(m.delayed_now));
+    let mean = (m.delayed_now > 0).then(|| total_days / f64::from(m.delayed_now));
+    m.mean_days_delayed = mean_of(m.delayed_now, mean);
     m.share_of_occupied_ga = ga_occupied
         .filter(|&o| o > 0)
         .map(|o| f64::from(m.delayed_now) / f64::from(o));
@@ -94,7 +175,7 @@ pub fn measure<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use levels_shared::discharge::{Pathway, Reason, ReasonGroup, Responsible};
+    use levels_shared::discharge::Reason;
 
     fn at(t: &str) -> chrono::DateTime<chrono::FixedOffset> {
         chrono::DateTime::parse_from_rfc3339(t).expect("timestamp")
@@ -146,17 +227,39 @@ mod tests {
                 Some("2026-11-23T12:00:00Z"),
             ),
         ];
-        let m = measure(&records, now, Some(300));
-        assert_eq!(m.delayed_now, 3);
-        let bands: Vec<(DelayBand, u32)> = m.by_band.clone().into_iter().collect();
+        let localities = ["E07000190".to_owned(), "E07000188".to_owned()];
+        let c = count(&records, now, &localities);
+        assert_eq!(c.delayed_now, 3);
+        let bands: Vec<(&str, u32)> = DelayBand::ALL
+            .iter()
+            .map(|b| (b.code(), c.by_band[b.code()]))
+            .collect();
         assert_eq!(
             bands,
-            vec![
-                (DelayBand::Zero, 1),
-                (DelayBand::One, 1),
-                (DelayBand::TwentyOnePlus, 1)
+            [
+                ("0", 1),
+                ("1", 1),
+                ("2-3", 0),
+                ("4-6", 0),
+                ("7-13", 0),
+                ("14-20", 0),
+                ("21+", 1)
             ]
         );
+        assert_eq!(c.by_reason_group["capacity"], 3);
+        assert_eq!(c.by_reason_group[NOT_STATED], 0);
+        assert_eq!(c.by_locality["E07000190"], 3);
+        assert_eq!(c.by_locality["E07000188"], 0);
+        assert_eq!(c.by_pathway["P1"], 3);
+        let mut exact = DelayMeasures::default();
+        c.publish_into(&mut exact, levels_shared::disclosure::exact);
+        for (name, table) in exact.breakdowns() {
+            let sum: u32 = table.values().flatten().sum();
+            assert_eq!(sum, 3, "{name} adds up to the total");
+        }
+
+        let m = measure(&records, now, Some(300), &localities);
+        assert_eq!(m.delayed_now, 3);
         assert!(
             (m.bed_days_lost_today - (0.25 + 0.5 + 0.5 + 0.25)).abs() < 1e-9,
             "{}",
@@ -167,17 +270,55 @@ mod tests {
             "{}",
             m.bed_days_lost_week
         );
-        assert_eq!(m.mean_days_delayed, Some((0.25 + 1.5 + 30.0) / 3.0));
         assert_eq!(m.share_of_occupied_ga, Some(3.0 / 300.0));
-        assert_eq!(m.by_reason_group.get(&ReasonGroup::Capacity), Some(&3));
-        assert_eq!(m.by_locality.get("E07000190"), Some(&3));
-        assert_eq!(m.by_ward.get("Ward 7"), Some(&3));
+        // Three patients: every breakdown has a cell from 1 to 4, so nothing but totals is
+        // shown, and neither is their mean delay.
+        for table in [
+            &m.by_band,
+            &m.by_pathway,
+            &m.by_locality,
+            &m.by_reason_group,
+        ] {
+            assert!(table.values().all(Option::is_none), "{table:?}");
+        }
+        assert_eq!(m.mean_days_delayed, None);
+    }
+
+    #[test]
+    fn breakdowns_streamed_hide_small_cells_and_what_would_give_them_away() {
+        // Seven patients ready 30 days ago on P1, one on P3 ready 2 days ago.
+        let now = at("2026-11-25T12:00:00Z").with_timezone(&Utc);
+        let mut records: Vec<DelayRecord> = (0..7)
+            .map(|i| {
+                patient(
+                    &format!("p{i}"),
+                    "2026-10-26T12:00:00Z",
+                    DelayStatus::Delayed,
+                    None,
+                )
+            })
+            .collect();
+        let mut p3 = patient("q", "2026-11-23T12:00:00Z", DelayStatus::Delayed, None);
+        p3.pathway = Pathway::P3;
+        records.push(p3);
+        let m = measure(&records, now, None, &[]);
+        assert_eq!(m.delayed_now, 8);
+        // P3 (1) is hidden, and so are P0 and P2 (0), or 8 − 7 would give P3 away.
+        assert_eq!(m.by_pathway["P1"], Some(7));
+        for code in ["P0", "P2", "P3"] {
+            assert_eq!(m.by_pathway[code], None, "{code}");
+        }
+        assert_eq!(m.by_band["21+"], Some(7));
+        assert_eq!(m.by_band["2-3"], None);
+        // Eight patients: their mean delay is shown.
+        let mean = m.mean_days_delayed.expect("a mean of eight");
+        assert!((mean - (7.0 * 30.0 + 2.0) / 8.0).abs() < 1e-9, "{mean}");
     }
 
     #[test]
     fn with_no_occupied_beds_known_there_is_no_share() {
         let now = at("2026-11-25T12:00:00Z").with_timezone(&Utc);
-        assert_eq!(measure(&[], now, None).share_of_occupied_ga, None);
-        assert_eq!(measure(&[], now, Some(0)).share_of_occupied_ga, None);
+        assert_eq!(measure(&[], now, None, &[]).share_of_occupied_ga, None);
+        assert_eq!(measure(&[], now, Some(0), &[]).share_of_occupied_ga, None);
     }
 }

@@ -67,6 +67,9 @@ pub struct Projection {
     handovers: BTreeMap<String, BTreeMap<String, HandoverRecord>>,
     delays: BTreeMap<String, BTreeMap<String, DelayRecord>>,
     ga_occupied: BTreeMap<String, BTreeMap<BedPool, u32>>,
+    /// The codes a patient's home locality may take (the reference data's), the
+    /// categories of the breakdown by home locality.
+    localities: Vec<String>,
     /// The live state as published, which escalation reads its inputs from.
     live: LiveState,
     escalation: Option<Escalation>,
@@ -97,7 +100,15 @@ impl Escalation {
 
 impl Projection {
     pub fn new(escalation: Option<Escalation>) -> Projection {
+        let localities = escalation.as_ref().map_or_else(Vec::new, |e| {
+            e.reference
+                .localities
+                .iter()
+                .map(|l| l.code.clone())
+                .collect()
+        });
         Projection {
+            localities,
             escalation,
             ..Projection::default()
         }
@@ -311,8 +322,16 @@ impl Projection {
         Some(Change::Measures {
             site: site.to_owned(),
             handovers: conveyances.map(|c| handovers::measure(c.values(), now)),
-            delays: patients.map(|p| delays::measure(p.values(), now, ga_occupied)),
+            delays: patients
+                .map(|p| delays::measure(p.values(), now, ga_occupied, &self.localities)),
         })
+    }
+
+    /// The exact breakdowns of the patients delayed now at `site`, for those who may see
+    /// them (a coordinator of the site's organisation); `None` if it has sent no delays.
+    pub fn delay_counts(&self, site: &str, now: DateTime<Utc>) -> Option<delays::DelayCounts> {
+        let patients = self.delays.get(site)?;
+        Some(delays::count(patients.values(), now, &self.localities))
     }
 }
 
@@ -406,15 +425,19 @@ mod tests {
             ],
             "delayed only, longest first"
         );
-        let mut counted: BTreeMap<DelayBand, u32> = BTreeMap::new();
+        let mut counted: BTreeMap<String, u32> = DelayBand::ALL
+            .iter()
+            .map(|b| (b.code().to_owned(), 0))
+            .collect();
         for p in &list {
-            *counted.entry(p.band).or_default() += 1;
+            *counted.entry(p.band.code().to_owned()).or_default() += 1;
         }
+        let exact = projection.delay_counts("MPH", now).expect("delay counts");
+        assert_eq!(counted, exact.by_band);
         let streamed = projection.live().sites["MPH"]
             .delays
             .as_ref()
             .expect("delay measures");
-        assert_eq!(counted, streamed.by_band);
         assert_eq!(list.len() as u32, streamed.delayed_now);
         assert!(
             projection

@@ -1,16 +1,27 @@
 //! Counts as a horizontal bar chart drawn with plotters: each bar labelled with its name
-//! and its count in text, longest first as given.
+//! and its count in text, longest first as given. A count hidden by disclosure control
+//! (`None`) has no bar and is written `*`, with a note under the chart.
 
+use levels_shared::disclosure::shown;
 use plotters::prelude::*;
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
     pub title: String,
-    /// `(label, count)`, in the order to draw them (top first).
-    pub items: Vec<(String, u32)>,
+    /// `(label, count)`, in the order to draw them (top first); `None` where hidden.
+    pub items: Vec<(String, Option<u32>)>,
     #[prop_or(440)]
     pub width: u32,
+}
+
+/// What a `*` means, under a chart that has one.
+pub const HIDDEN_NOTE: &str =
+    "* hidden: fewer than 5 patients, or a count that would give such a number away";
+
+/// Counts that are all shown, as [`Props::items`] takes them.
+pub fn exact(items: Vec<(String, u32)>) -> Vec<(String, Option<u32>)> {
+    items.into_iter().map(|(k, n)| (k, Some(n))).collect()
 }
 
 fn draw(props: &Props) -> Result<String, String> {
@@ -30,7 +41,7 @@ fn draw(props: &Props) -> Result<String, String> {
         let max = props
             .items
             .iter()
-            .map(|(_, c)| *c)
+            .filter_map(|(_, c)| *c)
             .max()
             .unwrap_or(0)
             .max(1);
@@ -40,7 +51,7 @@ fn draw(props: &Props) -> Result<String, String> {
         let label = ("sans-serif", 17).into_font().color(&text);
         for (i, (name, count)) in props.items.iter().enumerate() {
             let y = 34 + i as i32 * row as i32;
-            let w = (f64::from(*count) / f64::from(max) * span).round() as i32;
+            let w = (f64::from(count.unwrap_or(0)) / f64::from(max) * span).round() as i32;
             let name: String = if name.chars().count() > 30 {
                 name.chars().take(29).chain(['…']).collect()
             } else {
@@ -49,13 +60,15 @@ fn draw(props: &Props) -> Result<String, String> {
             root.draw(&Text::new(name, (6, y + 4), label.clone()))
                 .map_err(|e| e.to_string())?;
             let x0 = left as i32;
-            root.draw(&Rectangle::new(
-                [(x0, y + 2), (x0 + w.max(1), y + row as i32 - 4)],
-                bar.filled(),
-            ))
-            .map_err(|e| e.to_string())?;
+            if count.is_some() {
+                root.draw(&Rectangle::new(
+                    [(x0, y + 2), (x0 + w.max(1), y + row as i32 - 4)],
+                    bar.filled(),
+                ))
+                .map_err(|e| e.to_string())?;
+            }
             root.draw(&Text::new(
-                count.to_string(),
+                shown(*count),
                 (x0 + w + 6, y + 4),
                 label.clone(),
             ))
@@ -71,9 +84,10 @@ pub fn bars(props: &Props) -> Html {
     // A text table beside the picture, for screen readers and keyboard users.
     let rows = props.items.iter().map(|(name, count)| {
         html! {
-            <tr><th scope="row">{ name }</th><td>{ count }</td></tr>
+            <tr><th scope="row">{ name }</th><td>{ shown(*count) }</td></tr>
         }
     });
+    let hidden = props.items.iter().any(|(_, c)| c.is_none());
     html! {
         <figure class="bars">
             { match draw(props) {
@@ -81,6 +95,9 @@ pub fn bars(props: &Props) -> Html {
                 Err(e) => html! { <p class="muted">{ format!("Cannot draw the chart: {e}") }</p> },
             } }
             <table class="visually-hidden"><caption>{ &props.title }</caption><tbody>{ for rows }</tbody></table>
+            if hidden {
+                <figcaption class="muted">{ HIDDEN_NOTE }</figcaption>
+            }
         </figure>
     }
 }

@@ -4,7 +4,7 @@
 //! organisation and delay band as charts, bed days lost, and where the patients live on a map. Usable by keyboard: every
 //! filter is a labelled select and every column a sort button.
 
-use crate::components::bars::Bars;
+use crate::components::bars::{exact, Bars};
 use crate::components::locality_map::{counted, LocalityMap, Shading};
 use crate::format;
 use crate::route::{self, query_string};
@@ -406,11 +406,11 @@ pub fn discharge_view(props: &Props) -> Html {
                     if shown.is_empty() { <p class="muted">{ "No delayed patients match these filters." }</p> }
                 </section>
                 <section class="discharge-charts" aria-label="Counts">
-                    <Bars title="By reason group" items={group_items} />
-                    <Bars title="By pathway" items={pathway_items} />
-                    <Bars title="By responsible organisation" items={responsible_items} />
-                    <Bars title="By days delayed" items={band_items} />
-                    <Bars title="Top reasons" items={reason_items} />
+                    <Bars title="By reason group" items={exact(group_items)} />
+                    <Bars title="By pathway" items={exact(pathway_items)} />
+                    <Bars title="By responsible organisation" items={exact(responsible_items)} />
+                    <Bars title="By days delayed" items={exact(band_items)} />
+                    <Bars title="Top reasons" items={exact(reason_items)} />
                     <LocalityMap reference={reference.clone()} values={counted(home.clone())} shading={Shading::Count} title="Where they live" />
                     <table class="visually-hidden">
                         <caption>{ "Where they live" }</caption>

@@ -12,6 +12,7 @@ use crate::format;
 use crate::route::Link;
 use chrono::{DateTime, Utc};
 use levels_shared::discharge::ReasonGroup;
+use levels_shared::disclosure::{Breakdown, NOT_STATED};
 use levels_shared::escalation::Entity;
 use levels_shared::feed::Feed;
 use levels_shared::freshness::Freshness;
@@ -102,11 +103,17 @@ pub fn site_view(props: &Props) -> Html {
         </table>
     });
     let delays = state.and_then(|s| s.delays.as_ref()).map(|d| {
-        let groups: Vec<(String, u32)> = ReasonGroup::ALL
+        // Breakdowns as published: small numbers hidden (None); "not stated" where any.
+        let cell = |b: &Breakdown, code: &str| b.get(code).copied().unwrap_or(Some(0));
+        let mut groups: Vec<(String, Option<u32>)> = ReasonGroup::ALL
             .iter()
-            .map(|g| (g.label().to_owned(), d.by_reason_group.get(g).copied().unwrap_or(0)))
+            .map(|g| (g.label().to_owned(), cell(&d.by_reason_group, g.code())))
             .collect();
-        let pathways: Vec<(String, u32)> = d.by_pathway.iter().map(|(p, n)| (p.code().to_owned(), *n)).collect();
+        let not_stated = cell(&d.by_reason_group, NOT_STATED);
+        if not_stated != Some(0) {
+            groups.push(("Not stated".into(), not_stated));
+        }
+        let pathways: Vec<(String, Option<u32>)> = d.by_pathway.iter().map(|(p, n)| (p.clone(), *n)).collect();
         html! {
             <div class={classes!("site-delays", stale_class(Feed::DischargeDelays))}>
                 <p class="headline">
