@@ -170,7 +170,7 @@ async fn no_patient_reference_or_nhs_number_reaches_a_display_or_a_system_leader
 }
 
 #[tokio::test]
-async fn aggregate_exports_show_small_counts_as_under_five_and_are_audited() {
+async fn aggregate_exports_hide_small_counts_and_are_audited() {
     let dir = tempfile::tempdir().expect("tempdir");
     let app = TestApp::spawn(test_config(dir.path())).await;
     let ago = |d: i64| (chrono::Utc::now() - chrono::Duration::days(d)).to_rfc3339();
@@ -196,8 +196,12 @@ async fn aggregate_exports_show_small_counts_as_under_five_and_are_audited() {
     assert!(text.contains("MPH,delayed_now,,7\n"), "{text}");
     assert!(text.contains("MPH,pathway,P1,6\n"), "{text}");
     assert!(
-        text.contains("MPH,pathway,P3,<5\n"),
+        text.contains("MPH,pathway,P3,*\n"),
         "one patient is not shown as one: {text}"
+    );
+    assert!(
+        text.contains("MPH,pathway,P0,*\n"),
+        "nor worked out as 7 - 6: {text}"
     );
     assert!(!text.contains(",1\n"), "{text}");
     let log = app.recent_audit().await;
