@@ -296,6 +296,43 @@ mod tests {
     }
 
     #[test]
+    fn delayed_patients_by_home_come_from_published_cells_only() {
+        let reference = crate::reference::tests::somerset();
+        let mut state = LiveState::default();
+        let fresh = "2026-11-25T08:50:00Z";
+        for (site, cells) in [
+            ("MPH", [("E07000187", Some(7)), ("E07000188", None)]),
+            ("YDH", [("E07000187", Some(0)), ("E07000188", Some(9))]),
+        ] {
+            let delays = levels_shared::measures::DelayMeasures {
+                delayed_now: 16,
+                by_locality: cells.iter().map(|(k, n)| (k.to_string(), *n)).collect(),
+                ..Default::default()
+            };
+            state.apply(&Change::Seen {
+                site: site.into(),
+                feed: Feed::DischargeDelays,
+                at: at(fresh),
+            });
+            state.apply(&Change::Measures {
+                site: site.into(),
+                handovers: None,
+                delays: Some(delays),
+            });
+        }
+        let samples = sample(&state, &reference, at("2026-11-25T09:00:00Z").to_utc());
+        assert_eq!(
+            value(&samples, "locality:E07000187", "delayed_patients_home"),
+            Some(7.0)
+        );
+        assert_eq!(
+            value(&samples, "locality:E07000188", "delayed_patients_home"),
+            None,
+            "MPH hid its count from Sedgemoor: no sum that would give it away"
+        );
+    }
+
+    #[test]
     fn buckets_start_on_multiples_of_the_resolution() {
         let t = at("2026-11-25T09:07:31Z").to_utc();
         assert_eq!(bucket(t, 300), at("2026-11-25T09:05:00Z").to_utc());
