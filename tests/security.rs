@@ -69,17 +69,20 @@ async fn every_endpoint_answers_only_the_roles_allowed_to_read_it() {
             assert_eq!(status, want, "{role} {path}: {body}");
         }
     }
-    // Writing: declarations and actions are a site manager's, with the CSRF token.
-    let declare = json!({"entity": "system", "level": 3, "reason": "drill"});
-    for role in Role::ALL {
-        let (status, _) = app
-            .post_json_as(Some(role), "/api/v1/declarations", &declare)
-            .await;
-        assert_eq!(
-            status,
-            if role == SiteManager { 200 } else { 403 },
-            "{role}"
-        );
+    // Writing, with the CSRF token: a site manager declares for their own trust's sites
+    // (the test one is Somerset NHS FT's, RH5), a system leader for the system.
+    for (entity, declarer) in [("site:MPH", SiteManager), ("system", SystemLeader)] {
+        let declare = json!({"entity": entity, "level": 3, "reason": "drill"});
+        for role in Role::ALL {
+            let (status, body) = app
+                .post_json_as(Some(role), "/api/v1/declarations", &declare)
+                .await;
+            assert_eq!(
+                status,
+                if role == declarer { 200 } else { 403 },
+                "{role} {entity}: {body}"
+            );
+        }
     }
     app.stop().await;
 }

@@ -90,7 +90,8 @@ enum UserCommand {
         /// display, site_manager, discharge_coordinator, system_leader or admin.
         #[arg(long)]
         role: Role,
-        /// The ODS code of the person's organisation (required for discharge coordinators).
+        /// The ODS code of the person's organisation (required for discharge coordinators,
+        /// who see its sites' patients, and site managers, who act on its sites' levels).
         #[arg(long)]
         organisation: Option<String>,
         /// The name shown for them (default: the login name).
