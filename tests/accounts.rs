@@ -179,6 +179,39 @@ async fn a_site_manager_account_needs_the_organisation_whose_sites_they_manage()
 }
 
 #[tokio::test]
+async fn a_token_may_not_take_the_name_of_a_configured_producer_or_the_simulator() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = TestApp::spawn(test_config(dir.path())).await;
+    // The test configuration's producers are trust-integration, musgrove-only and no-feeds.
+    for name in [
+        "trust-integration",
+        "Musgrove-Only",
+        "simulator",
+        "SIMULATOR",
+    ] {
+        let body = json!({"name": name, "feeds": ["beds"], "sites": ["YDH"]});
+        let (status, answer) = app
+            .post_json_as(Some(Role::Admin), "/api/v1/tokens", &body)
+            .await;
+        assert_eq!(status, 422, "{name}: {answer}");
+        let error = answer["error"].as_str().unwrap_or_default();
+        assert!(
+            error.contains(&format!("{name:?}")) && error.contains("already"),
+            "{name}: {error}"
+        );
+    }
+    let (status, listed) = app.get_as(Some(Role::Admin), "/api/v1/tokens").await;
+    assert_eq!((status, listed), (200, json!([])), "no token was created");
+    // Other names are still free.
+    let body = json!({"name": "yeovil-pas", "feeds": ["beds"], "sites": ["YDH"]});
+    let (status, answer) = app
+        .post_json_as(Some(Role::Admin), "/api/v1/tokens", &body)
+        .await;
+    assert_eq!(status, 201, "{answer}");
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn the_audit_log_records_sign_ins_declarations_and_patient_views_for_admins_only() {
     let dir = tempfile::tempdir().expect("tempdir");
     let app = TestApp::spawn(test_config(dir.path())).await;
