@@ -38,7 +38,7 @@ async fn signing_in_and_out_with_a_hashed_password_and_a_strict_cookie() {
         "sam",
         Some("Sam Patel"),
         Role::SiteManager,
-        None,
+        Some("RH5"),
         Some(PASSWORD),
     )
     .await
@@ -149,11 +149,77 @@ async fn accounts_refuse_weak_passwords_bad_names_duplicates_and_coordinators_wi
 }
 
 #[tokio::test]
+async fn a_site_manager_account_needs_the_organisation_whose_sites_they_manage() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = TestApp::spawn(test_config(dir.path())).await;
+    let create = |org: Option<&'static str>| {
+        let store = app.store.clone();
+        async move {
+            levels::accounts::create(
+                store.as_ref(),
+                "sam",
+                None,
+                Role::SiteManager,
+                org,
+                Some(PASSWORD),
+            )
+            .await
+            .map_err(|e| e.to_string())
+        }
+    };
+    for org in [None, Some("")] {
+        assert_eq!(
+            create(org).await,
+            Err("a site manager needs --organisation (the ODS code of their trust)".into())
+        );
+    }
+    assert!(app.store.user_by_name("sam").await.expect("read").is_none());
+    assert!(create(Some("RH5")).await.is_ok());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_token_may_not_take_the_name_of_a_configured_producer_or_the_simulator() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = TestApp::spawn(test_config(dir.path())).await;
+    // The test configuration's producers are trust-integration, musgrove-only and no-feeds.
+    for name in [
+        "trust-integration",
+        "Musgrove-Only",
+        "simulator",
+        "SIMULATOR",
+    ] {
+        let body = json!({"name": name, "feeds": ["beds"], "sites": ["YDH"]});
+        let (status, answer) = app
+            .post_json_as(Some(Role::Admin), "/api/v1/tokens", &body)
+            .await;
+        assert_eq!(status, 422, "{name}: {answer}");
+        let error = answer["error"].as_str().unwrap_or_default();
+        assert!(
+            error.contains(&format!("{name:?}")) && error.contains("already"),
+            "{name}: {error}"
+        );
+    }
+    let (status, listed) = app.get_as(Some(Role::Admin), "/api/v1/tokens").await;
+    assert_eq!((status, listed), (200, json!([])), "no token was created");
+    // Other names are still free.
+    let body = json!({"name": "yeovil-pas", "feeds": ["beds"], "sites": ["YDH"]});
+    let (status, answer) = app
+        .post_json_as(Some(Role::Admin), "/api/v1/tokens", &body)
+        .await;
+    assert_eq!(status, 201, "{answer}");
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn the_audit_log_records_sign_ins_declarations_and_patient_views_for_admins_only() {
     let dir = tempfile::tempdir().expect("tempdir");
     let app = TestApp::spawn(test_config(dir.path())).await;
-    for (name, role) in [("alex", Role::Admin), ("sam", Role::SiteManager)] {
-        levels::accounts::create(app.store.as_ref(), name, None, role, None, Some(PASSWORD))
+    for (name, role, org) in [
+        ("alex", Role::Admin, None),
+        ("sam", Role::SiteManager, Some("RH5")),
+    ] {
+        levels::accounts::create(app.store.as_ref(), name, None, role, org, Some(PASSWORD))
             .await
             .expect("created");
     }
@@ -273,7 +339,7 @@ async fn five_failed_sign_ins_lock_the_account_even_against_the_right_password()
             name,
             None,
             Role::SiteManager,
-            None,
+            Some("RH5"),
             Some(PASSWORD),
         )
         .await
@@ -304,8 +370,11 @@ async fn five_failed_sign_ins_lock_the_account_even_against_the_right_password()
 async fn an_administrator_creates_and_revokes_producer_tokens_that_are_stored_only_as_digests() {
     let dir = tempfile::tempdir().expect("tempdir");
     let app = TestApp::spawn(test_config(dir.path())).await;
-    for (name, role) in [("alex", Role::Admin), ("sam", Role::SiteManager)] {
-        levels::accounts::create(app.store.as_ref(), name, None, role, None, Some(PASSWORD))
+    for (name, role, org) in [
+        ("alex", Role::Admin, None),
+        ("sam", Role::SiteManager, Some("RH5")),
+    ] {
+        levels::accounts::create(app.store.as_ref(), name, None, role, org, Some(PASSWORD))
             .await
             .expect("created");
     }

@@ -289,27 +289,27 @@ async fn a_declared_level_is_shown_over_the_calculated_one_and_recorded() {
             "ward:7",
         ),
         (
-            json!({"entity": "system", "level": 5, "reason": "r"}),
+            json!({"entity": "site:YDH", "level": 5, "reason": "r"}),
             422,
             "level 5",
         ),
         (
-            json!({"entity": "system", "level": 3, "reason": ""}),
+            json!({"entity": "site:YDH", "level": 3, "reason": ""}),
             422,
             "reason",
         ),
         (
-            json!({"entity": "system", "level": 3, "reason": "r", "actor": "someone else"}),
+            json!({"entity": "site:YDH", "level": 3, "reason": "r", "actor": "someone else"}),
             422,
             "unknown field `actor`",
         ),
         (
-            json!({"entity": "system", "level": null}),
+            json!({"entity": "site:YDH", "level": null}),
             422,
             "no declared level",
         ),
         (
-            json!({"entity": "system", "reason": "r"}),
+            json!({"entity": "site:YDH", "reason": "r"}),
             422,
             "level is required",
         ),
@@ -320,8 +320,9 @@ async fn a_declared_level_is_shown_over_the_calculated_one_and_recorded() {
         assert!(error.contains(says), "{body}: {error}");
     }
 
-    // Only a site manager may declare, signed in, with the session's CSRF token.
-    let body = json!({"entity": "system", "level": 3, "reason": "r"});
+    // Only a site manager of the site's trust may declare, signed in, with the session's
+    // CSRF token.
+    let body = json!({"entity": "site:MPH", "level": 3, "reason": "r"});
     for (role, want) in [
         (Some(levels_shared::access::Role::SystemLeader), 403),
         (Some(levels_shared::access::Role::Display), 403),
@@ -589,5 +590,198 @@ async fn with_the_shipped_settling_time_a_new_level_waits_and_raises_no_alert_ye
         .map(|c| c["level"].as_u64())
         .collect();
     assert_eq!(levels, [None, Some(3)]);
+    app.stop().await;
+}
+
+/// Signs in a new account with `role` and `organisation`: its cookie pair and CSRF token.
+async fn account(
+    app: &TestApp,
+    name: &str,
+    role: levels_shared::access::Role,
+    organisation: Option<&str>,
+) -> (String, String) {
+    levels::accounts::create(
+        app.store.as_ref(),
+        name,
+        None,
+        role,
+        organisation,
+        Some(PASSWORD),
+    )
+    .await
+    .expect("created");
+    app.sign_in(name, PASSWORD).await.expect("signed in")
+}
+
+/// `POST path` with `body` as the session `(cookie, csrf)`: the status and the JSON answer.
+async fn post_as(
+    app: &TestApp,
+    session: &(String, String),
+    path: &str,
+    body: &Value,
+) -> (u16, Value) {
+    let res = app
+        .http
+        .post(app.url(path))
+        .header("cookie", &session.0)
+        .header("x-csrf-token", &session.1)
+        .json(body)
+        .send()
+        .await
+        .expect("the server answers");
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn a_site_manager_acts_only_on_their_own_trust_s_sites_and_a_system_leader_on_the_system() {
+    use levels_shared::access::Role;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = TestApp::spawn(test_config(dir.path())).await;
+    // The test site manager works for Somerset NHS FT (RH5); the RUH is Bath's (RD1).
+    let bath = account(&app, "bath-manager", Role::SiteManager, Some("RD1")).await;
+    let declared = |entity: &'static str| {
+        let app = &app;
+        async move {
+            let (status, changes) = app
+                .get(&format!("/api/v1/levels?entity={entity}&kind=declared"))
+                .await;
+            assert_eq!(status, 200, "{changes}");
+            changes.as_array().map_or(0, Vec::len)
+        }
+    };
+
+    // Another trust's site: refused, saying why, and nothing is declared.
+    let ruh = json!({"entity": "site:RUH", "level": 4, "reason": "Not ours to call"});
+    let (status, answer) = app.post_json("/api/v1/declarations", &ruh).await;
+    assert_eq!(status, 403, "{answer}");
+    let error = answer["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("site:RUH") && error.contains("RD1") && error.contains("RH5"),
+        "{error}"
+    );
+    assert_eq!(declared("site:RUH").await, 0);
+    assert!(level_of(&app.state().await, "site:RUH")
+        .get("declared")
+        .is_none());
+
+    // Bath's own site manager declares it, raising an alert with the acute action card.
+    let (status, answer) = post_as(&app, &bath, "/api/v1/declarations", &ruh).await;
+    assert_eq!(status, 200, "{answer}");
+    let ruh_alert = answer["alert"].as_i64().expect("an alert");
+    // Somerset's site manager may not tick Bath's actions; Bath's may.
+    let tick = json!({"done": true});
+    let path = format!("/api/v1/alerts/{ruh_alert}/actions/0");
+    let (status, answer) = app.post_json(&path, &tick).await;
+    assert_eq!(status, 403, "{answer}");
+    assert!(
+        answer["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("site:RUH"),
+        "{answer}"
+    );
+    let (_, alerts) = app.get("/api/v1/alerts").await;
+    assert!(
+        alerts[0]["actions"][0].get("done").is_none(),
+        "not ticked: {alerts}"
+    );
+    assert_eq!(post_as(&app, &bath, &path, &tick).await.0, 200);
+
+    // The system is the system leaders' (the coordination centre), not a site manager's.
+    let system = json!({"entity": "system", "level": 3, "reason": "Drill"});
+    let (status, answer) = app.post_json("/api/v1/declarations", &system).await;
+    assert_eq!(status, 403, "{answer}");
+    assert!(
+        answer["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("system leader"),
+        "{answer}"
+    );
+    assert_eq!(
+        post_as(&app, &bath, "/api/v1/declarations", &system)
+            .await
+            .0,
+        403
+    );
+    assert_eq!(declared("system").await, 0);
+    let (status, answer) = app
+        .post_json_as(Some(Role::SystemLeader), "/api/v1/declarations", &system)
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["declared"]["actor"], "system_leader");
+    let system_alert = answer["alert"].as_i64().expect("an alert");
+    for entity in ["community", "community:E07000187"] {
+        let body = json!({"entity": entity, "level": 2, "reason": "Drill"});
+        assert_eq!(
+            app.post_json("/api/v1/declarations", &body).await.0,
+            403,
+            "{entity}"
+        );
+        let (status, answer) = app
+            .post_json_as(Some(Role::SystemLeader), "/api/v1/declarations", &body)
+            .await;
+        assert_eq!(status, 200, "{entity}: {answer}");
+    }
+    let path = format!("/api/v1/alerts/{system_alert}/actions/0");
+    assert_eq!(app.post_json(&path, &tick).await.0, 403);
+    assert_eq!(
+        app.post_json_as(Some(Role::SystemLeader), &path, &tick)
+            .await
+            .0,
+        200
+    );
+
+    // A system leader acts on no site, nor ticks a site's actions.
+    let mph = json!({"entity": "site:MPH", "level": 4, "reason": "CT scanner down"});
+    let (status, answer) = app
+        .post_json_as(Some(Role::SystemLeader), "/api/v1/declarations", &mph)
+        .await;
+    assert_eq!(status, 403, "{answer}");
+    assert_eq!(declared("site:MPH").await, 0);
+    let path = format!("/api/v1/alerts/{ruh_alert}/actions/1");
+    assert_eq!(
+        app.post_json_as(Some(Role::SystemLeader), &path, &tick)
+            .await
+            .0,
+        403
+    );
+
+    // Somerset's site manager still declares Musgrove Park, and ticks its actions.
+    let (status, answer) = app.post_json("/api/v1/declarations", &mph).await;
+    assert_eq!(status, 200, "{answer}");
+    let mph_alert = answer["alert"].as_i64().expect("an alert");
+    let path = format!("/api/v1/alerts/{mph_alert}/actions/0");
+    assert_eq!(app.post_json(&path, &tick).await.0, 200);
+    assert_eq!(declared("site:MPH").await, 1);
+
+    // A site manager's account without an organisation (made before one was required)
+    // acts on nothing.
+    app.store
+        .create_user(
+            &levels::store::NewUser {
+                name: "nowhere".into(),
+                display_name: "No trust".into(),
+                role: Role::SiteManager,
+                organisation: None,
+                password_hash: Some(levels::accounts::passwords::hash(PASSWORD).expect("hash")),
+            },
+            chrono::Utc::now(),
+        )
+        .await
+        .expect("created");
+    let nowhere = app.sign_in("nowhere", PASSWORD).await.expect("signed in");
+    let (status, answer) = post_as(&app, &nowhere, "/api/v1/declarations", &mph).await;
+    assert_eq!(status, 403, "{answer}");
+    assert!(
+        answer["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("organisation"),
+        "{answer}"
+    );
+    assert_eq!(post_as(&app, &nowhere, &path, &tick).await.0, 403);
+    assert_eq!(declared("site:MPH").await, 1);
     app.stop().await;
 }

@@ -347,3 +347,81 @@ async fn a_bad_csv_row_in_any_feed_names_its_record_line_and_field_and_nothing_i
     assert_eq!(state["teams"], json!({}));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn implausible_times_are_refused_naming_the_record_line_and_field() {
+    let (app, _dir) = app().await;
+    let at = minutes_ago(3);
+    // An admission in year 0 once made a mean delay of 33,660 days; one 12 years before the
+    // record is as implausible for a patient on the list.
+    let body = format!(
+        "id,site,at,patient,ward,admitted_at,ready_at,pathway,reason\n\
+         ok-d,MPH,{at},P1,W1,2026-11-01T00:00:00Z,2026-11-02T00:00:00Z,P1,p1_start_of_care\n\
+         zero-d,MPH,{at},P2,W1,0000-01-01T00:00:00Z,2026-11-02T00:00:00Z,P1,p1_start_of_care\n\
+         old-d,MPH,{at},P3,W1,2014-11-01T00:00:00Z,2026-11-02T00:00:00Z,P1,p1_start_of_care\n"
+    );
+    let (status, answer) = app
+        .post("discharge-delays", Some(TOKEN), "text/csv", body)
+        .await;
+    assert_eq!(status, 422, "{answer}");
+    let errors: Vec<(u64, u64, String, String)> = answer["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| {
+            let s = |k: &str| e[k].as_str().unwrap_or_default().to_owned();
+            (
+                e["index"].as_u64().unwrap_or(99),
+                e["line"].as_u64().unwrap_or(99),
+                s("field"),
+                s("message"),
+            )
+        })
+        .collect();
+    let places: Vec<(u64, u64, &str)> = errors
+        .iter()
+        .map(|(i, l, f, _)| (*i, *l, f.as_str()))
+        .collect();
+    assert_eq!(
+        places,
+        [(1, 3, "admitted_at"), (2, 4, "admitted_at")],
+        "{answer}"
+    );
+    assert_eq!(
+        errors[0].3,
+        "admitted_at (0000-01-01T00:00:00+00:00) is before 2000-01-01T00:00:00Z: no earlier time is accepted"
+    );
+    assert!(
+        errors[1].3.starts_with(
+            "admitted_at (2014-11-01T00:00:00+00:00) is more than 5 years before at ("
+        ),
+        "{}",
+        errors[1].3
+    );
+
+    // Any field of any feed: the observation time, an arrival.
+    let beds = json!([beds_at("b-old", "MPH", 400, "1999-12-31T23:59:59Z")]);
+    let (status, answer) = app.post_beds(&beds).await;
+    assert_eq!(status, 422, "{answer}");
+    assert_eq!(
+        (&answer["errors"][0]["index"], &answer["errors"][0]["field"]),
+        (&json!(0), &json!("at")),
+        "{answer}"
+    );
+    let handover = json!([{"id": "h-old", "site": "MPH", "at": at, "conveyance": "AMB-9",
+        "arrived_at": "0001-01-01T00:00:00Z"}]);
+    let (status, answer) = app
+        .post(
+            "handovers",
+            Some(TOKEN),
+            "application/json",
+            handover.to_string(),
+        )
+        .await;
+    assert_eq!(status, 422, "{answer}");
+    assert_eq!(answer["errors"][0]["field"], "arrived_at", "{answer}");
+
+    let state = app.state().await["state"].clone();
+    assert_eq!(state["sites"], json!({}), "nothing was applied");
+    app.stop().await;
+}

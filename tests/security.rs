@@ -69,18 +69,68 @@ async fn every_endpoint_answers_only_the_roles_allowed_to_read_it() {
             assert_eq!(status, want, "{role} {path}: {body}");
         }
     }
-    // Writing: declarations and actions are a site manager's, with the CSRF token.
-    let declare = json!({"entity": "system", "level": 3, "reason": "drill"});
-    for role in Role::ALL {
-        let (status, _) = app
-            .post_json_as(Some(role), "/api/v1/declarations", &declare)
-            .await;
+    // Writing, with the CSRF token: a site manager declares for their own trust's sites
+    // (the test one is Somerset NHS FT's, RH5), a system leader for the system.
+    for (entity, declarer) in [("site:MPH", SiteManager), ("system", SystemLeader)] {
+        let declare = json!({"entity": entity, "level": 3, "reason": "drill"});
+        for role in Role::ALL {
+            let (status, body) = app
+                .post_json_as(Some(role), "/api/v1/declarations", &declare)
+                .await;
+            assert_eq!(
+                status,
+                if role == declarer { 200 } else { 403 },
+                "{role} {entity}: {body}"
+            );
+        }
+    }
+    app.stop().await;
+}
+
+/// Answers with patient data, the audit log, exports and the signed-in session are never
+/// kept by a browser's or a proxy's cache.
+#[tokio::test]
+async fn answers_with_patient_data_the_audit_log_exports_and_the_session_are_never_stored() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = TestApp::spawn(test_config(dir.path())).await;
+    use Role::*;
+    let reads: [(&str, Role, u16); 8] = [
+        ("/api/v1/discharge/patients", DischargeCoordinator, 200),
+        ("/api/v1/discharge/patients", Display, 403),
+        ("/api/v1/audit", Admin, 200),
+        ("/api/v1/audit?format=csv", Admin, 200),
+        ("/api/v1/exports/delays.csv", SystemLeader, 200),
+        ("/api/v1/me", Display, 200),
+        ("/api/v1/state", Display, 200),
+        ("/api/v1/levels?entity=system", SiteManager, 200),
+    ];
+    for (path, role, want) in reads {
+        let res = app
+            .http
+            .get(app.url(path))
+            .header("cookie", app.cookie(role))
+            .send()
+            .await
+            .expect("answer");
+        assert_eq!(res.status().as_u16(), want, "{role} {path}");
         assert_eq!(
-            status,
-            if role == SiteManager { 200 } else { 403 },
-            "{role}"
+            res.headers()
+                .get("cache-control")
+                .and_then(|v| v.to_str().ok()),
+            Some("no-store"),
+            "{role} {path}"
         );
     }
+    // Signing in answers the session's CSRF token.
+    let res = app
+        .http
+        .post(app.url("/api/v1/login"))
+        .json(&json!({"name": "display", "password": PASSWORD}))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(res.headers()["cache-control"], "no-store");
     app.stop().await;
 }
 

@@ -83,6 +83,7 @@ pub fn router(state: AppState) -> Router {
     for layer in crate::headers::layers(&csp, state.config.server.tls.is_some()) {
         router = router.layer(layer);
     }
+    let router = router.layer(axum::middleware::from_fn(crate::headers::no_store_api));
     router.layer(TraceLayer::new_for_http()).with_state(state)
 }
 
@@ -190,7 +191,7 @@ impl Application {
         let sim_token = config.simulator.enabled.then(|| {
             let token = random_token();
             producers.add(&ProducerConfig {
-                name: "simulator".into(),
+                name: crate::sim::PRODUCER.into(),
                 token: token.clone(),
                 feeds: Feed::ALL.to_vec(),
                 sites: vec!["*".into()],

@@ -1,12 +1,17 @@
 //! Security headers on every response (DESIGN §9): a Content-Security-Policy that lets the
 //! dashboard's own script, WebAssembly, styles and websocket run and nothing else, and the
-//! usual protections against sniffing, framing and leaking addresses.
+//! usual protections against sniffing, framing and leaking addresses; and
+//! `Cache-Control: no-store` on every answer of the API, so no browser or proxy cache keeps
+//! patient lists, the audit log, exports, the session's CSRF token or the live state.
 //!
 //! Trunk puts one small inline module script in `index.html` to start the WebAssembly; its
 //! SHA-256 is computed from the built file at start-up and allowed by hash, so no
 //! `'unsafe-inline'` is needed.
 
+use axum::extract::Request;
 use axum::http::{header, HeaderName, HeaderValue};
+use axum::middleware::Next;
+use axum::response::Response;
 use base64::Engine;
 use sha2::{Digest, Sha256};
 use std::path::Path;
@@ -78,6 +83,19 @@ pub fn layers(csp: &str, https: bool) -> Vec<SetResponseHeaderLayer<HeaderValue>
         ));
     }
     layers
+}
+
+/// Marks every answer under `/api/` `Cache-Control: no-store` (refusals and errors too).
+/// The dashboard's own files may still be cached.
+pub async fn no_store_api(request: Request, next: Next) -> Response {
+    let api = request.uri().path().starts_with("/api/");
+    let mut response = next.run(request).await;
+    if api {
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
 }
 
 #[cfg(test)]

@@ -90,7 +90,8 @@ enum UserCommand {
         /// display, site_manager, discharge_coordinator, system_leader or admin.
         #[arg(long)]
         role: Role,
-        /// The ODS code of the person's organisation (required for discharge coordinators).
+        /// The ODS code of the person's organisation (required for discharge coordinators,
+        /// who see its sites' patients, and site managers, who act on its sites' levels).
         #[arg(long)]
         organisation: Option<String>,
         /// The name shown for them (default: the login name).
@@ -230,10 +231,17 @@ async fn token(command: TokenCommand) -> anyhow::Result<()> {
             let reference =
                 levels::reference::load(&config.reference).context("loading reference data")?;
             let store = levels::store::connect(&config.database.url).await?;
-            let token =
-                levels::accounts::tokens::create(store.as_ref(), &reference, &name, feeds, sites)
-                    .await
-                    .with_context(|| format!("creating a token for {name}"))?;
+            let reserved = levels::accounts::tokens::reserved_names(&config);
+            let token = levels::accounts::tokens::create(
+                store.as_ref(),
+                &reference,
+                &reserved,
+                &name,
+                feeds,
+                sites,
+            )
+            .await
+            .with_context(|| format!("creating a token for {name}"))?;
             let subject = format!("producer:{name}");
             audited(
                 store.as_ref(),

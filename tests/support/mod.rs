@@ -30,7 +30,7 @@ pub const TOKEN_MPH: &str = "test-token-mph-only";
 /// A token with no feeds.
 pub const TOKEN_NO_FEEDS: &str = "test-token-no-feeds";
 /// The password of every test account: one per role, named by the role's code
-/// (`site_manager`…); the coordinator works for Somerset NHS FT (RH5).
+/// (`site_manager`…); the site manager and the coordinator work for Somerset NHS FT (RH5).
 pub const PASSWORD: &str = "test password for every role";
 
 pub fn workspace_root() -> PathBuf {
@@ -106,7 +106,8 @@ impl TestApp {
             task,
         };
         for role in Role::ALL {
-            let org = (role == Role::DischargeCoordinator).then_some("RH5");
+            let org =
+                matches!(role, Role::DischargeCoordinator | Role::SiteManager).then_some("RH5");
             let created = levels::accounts::create(
                 app.store.as_ref(),
                 role.code(),

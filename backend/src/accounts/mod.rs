@@ -30,8 +30,9 @@ pub enum AccountError {
     WeakPassword { min: usize },
     #[error("the account name must be 1 to 64 letters, digits, dots, dashes or underscores")]
     BadName,
-    #[error("a discharge coordinator needs --organisation (the ODS code of their trust)")]
-    NeedsOrganisation,
+    /// Discharge coordinators see, and site managers act on, their organisation's sites only.
+    #[error("a {} needs --organisation (the ODS code of their trust)", .0.label().to_lowercase())]
+    NeedsOrganisation(Role),
     #[error("password hashing failed: {0}")]
     Hash(String),
 }
@@ -39,7 +40,7 @@ pub enum AccountError {
 /// The demo's accounts: (login name, role, organisation).
 pub const DEMO_USERS: [(&str, Role, Option<&str>); 5] = [
     ("display", Role::Display, None),
-    ("site-manager", Role::SiteManager, None),
+    ("site-manager", Role::SiteManager, Some("RH5")),
     ("coordinator", Role::DischargeCoordinator, Some("RH5")),
     ("system-leader", Role::SystemLeader, None),
     ("admin", Role::Admin, None),
@@ -80,8 +81,9 @@ pub async fn create(
     if name.is_empty() || name.len() > 64 || !name.chars().all(valid) {
         return Err(AccountError::BadName);
     }
-    if role == Role::DischargeCoordinator && organisation.is_none_or(str::is_empty) {
-        return Err(AccountError::NeedsOrganisation);
+    let scoped = matches!(role, Role::DischargeCoordinator | Role::SiteManager);
+    if scoped && organisation.is_none_or(str::is_empty) {
+        return Err(AccountError::NeedsOrganisation(role));
     }
     let password_hash = match password {
         Some(p) if p.chars().count() < MIN_PASSWORD => {

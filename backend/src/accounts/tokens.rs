@@ -6,11 +6,15 @@
 //! - `DELETE /api/v1/tokens/{name}`: revokes it at once.
 //!
 //! The API needs an administrator's session and its CSRF token; every change is audited.
+//! A token may not take the name of a configured producer or the simulator's, whatever the
+//! case: records are keyed by producer, so it would share their ids and learn, from the
+//! duplicates and conflicts it is answered, which ids exist at other sites.
 
 use super::routes::Session;
 use super::sessions::{digest, new_token};
 use crate::api_error::ApiError;
 use crate::app::AppState;
+use crate::config::Config;
 use crate::store::{ProducerRow, Store, StoreError};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
@@ -42,12 +46,26 @@ pub enum TokenError {
     NoSites,
     #[error("unknown site {0}: give site codes from the reference data, or *")]
     UnknownSite(String),
+    #[error("the producer name {0:?} is already a configured producer's or the simulator's (names are compared ignoring case): give another")]
+    Reserved(String),
 }
 
-/// Creates a token for `name` and returns it: the only time it is ever shown.
+/// The names no token may take: the configured `[[producers]]` and the simulator.
+pub fn reserved_names(config: &Config) -> Vec<&str> {
+    config
+        .producers
+        .iter()
+        .map(|p| p.name.as_str())
+        .chain([crate::sim::PRODUCER])
+        .collect()
+}
+
+/// Creates a token for `name` and returns it: the only time it is ever shown. `reserved`:
+/// the names it may not take ([`reserved_names`]), in any case.
 pub async fn create(
     store: &dyn Store,
     reference: &ReferenceData,
+    reserved: &[&str],
     name: &str,
     feeds: Vec<Feed>,
     sites: Vec<String>,
@@ -55,6 +73,9 @@ pub async fn create(
     let valid = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_');
     if name.is_empty() || name.len() > 64 || !name.chars().all(valid) {
         return Err(TokenError::BadName);
+    }
+    if reserved.iter().any(|r| r.eq_ignore_ascii_case(name)) {
+        return Err(TokenError::Reserved(name.to_owned()));
     }
     if feeds.is_empty() {
         return Err(TokenError::NoFeeds);
@@ -108,6 +129,7 @@ async fn create_route(
     let token = create(
         app.store.as_ref(),
         &app.reference,
+        &reserved_names(&app.config),
         &req.name,
         req.feeds.clone(),
         req.sites.clone(),

@@ -3,9 +3,13 @@
 //! new level, and people declare levels and mark actions done through the API.
 //!
 //! - `POST /api/v1/declarations` `{entity, level, reason}`: declare (level 1–4) or
-//!   withdraw (level null) a level. Site managers only, with the CSRF token.
-//! - `POST /api/v1/alerts/{id}/actions/{index}` `{done}`: mark an action done or not. Site
-//!   managers only, with the CSRF token.
+//!   withdraw (level null) a level, with the CSRF token.
+//! - `POST /api/v1/alerts/{id}/actions/{index}` `{done}`: mark an action of an alert done
+//!   or not, with the CSRF token.
+//!
+//! Both only for an entity the account acts on ([`levels_shared::access::acts_on`]): a
+//! site manager their own organisation's sites, a system leader the system, community
+//! services and their localities. Anything else is refused (403) and not applied.
 //! - `GET /api/v1/alerts?from=…&to=…&limit=…`: alerts raised, newest first.
 //!
 //! Every write is recorded as the signed-in account's before it is published.
@@ -20,6 +24,7 @@ use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Duration, FixedOffset, Utc};
+use levels_shared::access::acts_on;
 use levels_shared::escalation::{Action, Alert, Declaration, Done, Entity, LevelChange, LevelKind};
 use levels_shared::live::{LiveState, ALERTS_KEPT};
 use levels_shared::reference::ReferenceData;
@@ -156,6 +161,21 @@ fn required(field: &str, value: &str) -> Result<String, ApiError> {
     Ok(value.to_owned())
 }
 
+/// 403 unless the signed-in account acts on `entity` (declares its level, ticks its
+/// actions), saying why.
+fn require_acts_on(
+    session: &Session,
+    entity: &Entity,
+    reference: &ReferenceData,
+    what: &str,
+) -> Result<(), ApiError> {
+    let user = &session.user;
+    acts_on(user.role, user.organisation.as_deref(), entity, reference).map_err(|refusal| {
+        tracing::warn!(name = %user.name, role = %user.role, %entity, what, %refusal, "refused: not the account's to act on");
+        ApiError::new(axum::http::StatusCode::FORBIDDEN, refusal.to_string())
+    })
+}
+
 /// Marks a field that was given (even as null) apart from one left out.
 fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<u8>>, D::Error> {
     Option::<u8>::deserialize(d).map(Some)
@@ -181,6 +201,7 @@ async fn declare(
             req.entity
         )));
     }
+    require_acts_on(&session, &req.entity, &app.reference, "declare")?;
     if let Some(level) = level.filter(|l| !(1..=4).contains(l)) {
         return Err(ApiError::unprocessable(format!(
             "level {level} is not an OPEL level: give 1 to 4, or null to withdraw"
@@ -266,6 +287,7 @@ async fn mark(
     let Some(mut alert) = app.store.alert(id).await? else {
         return Err(ApiError::not_found(format!("no alert {id}")));
     };
+    require_acts_on(&session, &alert.entity, &app.reference, "mark an action")?;
     let count = alert.actions.len();
     let Some(action) = alert.actions.get_mut(index) else {
         return Err(ApiError::not_found(format!(

@@ -6,6 +6,10 @@ use levels_shared::discharge::{
     nhs_number_is_valid, DelayRecord, DelayStatus, Pathway, Reason, Responsible,
 };
 
+/// The longest stay a record may show, in months before its `at`: an admission earlier
+/// than that is a slip, and would swamp every mean and band it is counted in.
+pub const MAX_STAY_MONTHS: u32 = 60;
+
 pub fn validate(f: &mut Fields, envelope: Envelope, ctx: &RecordContext) -> Option<DelayRecord> {
     let reasons: Vec<&str> = Reason::ALL.iter().map(|r| r.code()).collect();
     let patient = f.string("patient", 1, 64);
@@ -44,6 +48,23 @@ pub fn validate(f: &mut Fields, envelope: Envelope, ctx: &RecordContext) -> Opti
             f.error(
                 "locality",
                 format!("locality {code:?} is not a known locality code"),
+            );
+        }
+    }
+    let oldest = envelope
+        .at
+        .checked_sub_months(chrono::Months::new(MAX_STAY_MONTHS));
+    if let (Some(admitted), Some(oldest)) = (admitted_at, oldest) {
+        // Against a valid `at` only: an invalid one is already reported.
+        if admitted < oldest && !f.has_error("at") {
+            f.error(
+                "admitted_at",
+                format!(
+                    "admitted_at ({}) is more than {} years before at ({}): no stay that long is accepted",
+                    admitted.to_rfc3339(),
+                    MAX_STAY_MONTHS / 12,
+                    envelope.at.to_rfc3339()
+                ),
             );
         }
     }

@@ -17,6 +17,16 @@ pub const MAX_COUNT: u64 = 1_000_000;
 /// never a hostile megabyte back at its sender.
 pub const SHOWN_CHARS: usize = 64;
 
+/// No time in any feed is earlier than this (2000-01-01T00:00:00Z, in seconds since
+/// 1970): an earlier one is a typing or conversion slip (a year 0000 admission once made a
+/// mean delay of 33,660 days), never a record of care Levels shows.
+pub const EARLIEST_SECONDS: i64 = 946_684_800;
+
+/// [`EARLIEST_SECONDS`] as a time.
+pub fn earliest() -> DateTime<Utc> {
+    DateTime::from_timestamp(EARLIEST_SECONDS, 0).unwrap_or(DateTime::UNIX_EPOCH)
+}
+
 /// What a JSON value is.
 pub fn kind(v: &Value) -> &'static str {
     match v {
@@ -221,7 +231,7 @@ impl<'a> Fields<'a> {
         self.code(name, parse, allowed)
     }
 
-    /// A required RFC 3339 timestamp with an offset.
+    /// A required RFC 3339 timestamp with an offset, from [`earliest`] to `latest`.
     pub fn timestamp(&mut self, name: &'static str) -> Option<DateTime<FixedOffset>> {
         let value = self.opt_timestamp(name);
         if value.is_none() && !self.has_error(name) {
@@ -241,6 +251,17 @@ impl<'a> Fields<'a> {
                         t.to_rfc3339(),
                         self.latest
                             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                    ),
+                );
+                None
+            }
+            Some(Ok(t)) if t < earliest() => {
+                self.error(
+                    name,
+                    format!(
+                        "{name} ({}) is before {}: no earlier time is accepted",
+                        t.to_rfc3339(),
+                        earliest().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
                     ),
                 );
                 None

@@ -475,7 +475,7 @@ fn check_accepted(record: &Record) -> Result<(), TestCaseError> {
     };
     check_text("id", id, 128)?;
     prop_assert!(reference().site(site).is_some(), "site {site:?}");
-    prop_assert!(at <= latest);
+    prop_assert!(at <= latest && at >= fields::earliest());
     let max = MAX_COUNT as u32;
     match record {
         Record::Beds(r) => {
@@ -503,7 +503,11 @@ fn check_accepted(record: &Record) -> Result<(), TestCaseError> {
         Record::Delay(r) => {
             check_text("patient", &r.patient, 64)?;
             check_text("ward", &r.ward, 64)?;
-            prop_assert!(r.ready_at >= r.admitted_at);
+            prop_assert!(r.ready_at >= r.admitted_at && r.admitted_at >= fields::earliest());
+            prop_assert!(r
+                .at
+                .checked_sub_months(chrono::Months::new(super::discharge::MAX_STAY_MONTHS))
+                .is_none_or(|oldest| r.admitted_at >= oldest));
             if let Some(n) = &r.nhs_number {
                 prop_assert!(levels_shared::discharge::nhs_number_is_valid(n));
             }

@@ -26,6 +26,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::watch;
 
+/// The producer name the simulator posts as: no producer token may take it.
+pub const PRODUCER: &str = "simulator";
+
 /// Posts simulated feeds to `base_url` until `closed` turns true.
 pub async fn run(
     cfg: SimulatorConfig,

@@ -1,11 +1,15 @@
-//! Declaring a level, and marking an alert's actions done: the two things a site manager
-//! writes to Levels. The server records them as the signed-in account's, with when and why;
-//! other roles see the same alerts without the controls.
+//! Declaring a level, and marking an alert's actions done: the two things site managers
+//! (for their own organisation's sites) and system leaders (for the system) write to
+//! Levels. The server records them as the signed-in account's, with when and why; an
+//! account sees the controls only for what it acts on (`levels_shared::access::acts_on`).
 
 use crate::format;
 use crate::services::api;
+use levels_shared::access::{acts_on, Me};
 use levels_shared::escalation::{Alert, Entity, Level, LevelKind};
+use levels_shared::reference::ReferenceData;
 use serde_json::json;
+use std::rc::Rc;
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
@@ -100,14 +104,31 @@ pub fn declare_form(props: &DeclareProps) -> Html {
 pub struct ActionsProps {
     pub alerts: Vec<Alert>,
     pub names: Vec<(Entity, String)>,
-    /// Whether the signed-in account may tick actions (site managers).
-    pub can_mark: bool,
+    /// To tell which alerts' actions the signed-in account may tick.
+    pub reference: Rc<ReferenceData>,
 }
 
-/// Recent alerts with their action cards; for a site manager each action is a checkbox
-/// that records who ticked it.
+/// Recent alerts with their action cards; each action of an alert the signed-in account
+/// acts on is a checkbox that records who ticked it.
 #[function_component(AlertActions)]
 pub fn alert_actions(props: &ActionsProps) -> Html {
+    let me = use_context::<Rc<Me>>().expect("signed in");
+    let marks = |a: &Alert| {
+        acts_on(
+            me.role,
+            me.organisation.as_deref(),
+            &a.entity,
+            &props.reference,
+        )
+        .is_ok()
+    };
+    let shown: Vec<&Alert> = props
+        .alerts
+        .iter()
+        .filter(|a| !a.actions.is_empty())
+        .take(3)
+        .collect();
+    let marks_none = !shown.iter().any(|a| marks(a));
     let error = use_state(|| None::<String>);
     let name = |e: &Entity| {
         props
@@ -116,7 +137,8 @@ pub fn alert_actions(props: &ActionsProps) -> Html {
             .find(|(x, _)| x == e)
             .map_or(e.to_string(), |(_, n)| n.clone())
     };
-    let items = props.alerts.iter().filter(|a| !a.actions.is_empty()).take(3).map(|a| {
+    let items = shown.iter().map(|a| {
+        let can_mark = marks(a);
         let what = match (a.kind, a.to) {
             (LevelKind::Declared, Some(to)) => format!("OPEL {to} declared"),
             (LevelKind::Declared, None) => "declaration withdrawn".into(),
@@ -145,7 +167,7 @@ pub fn alert_actions(props: &ActionsProps) -> Html {
             html! {
                 <li>
                     <label>
-                        <input type="checkbox" checked={done} {onchange} disabled={!props.can_mark} data-action={format!("{}-{i}", a.id)} />
+                        <input type="checkbox" checked={done} {onchange} disabled={!can_mark} data-action={format!("{}-{i}", a.id)} />
                         { " " }{ &x.text }{ by.unwrap_or_default() }
                     </label>
                 </li>
@@ -162,7 +184,7 @@ pub fn alert_actions(props: &ActionsProps) -> Html {
     html! {
         <section class="alert-actions" aria-label="Alerts and their actions">
             <h3>{ "Alerts and actions" }</h3>
-            if !props.can_mark { <p class="muted">{ "Site managers tick actions off." }</p> }
+            if marks_none { <p class="muted">{ "A site's own site managers tick its actions off; system leaders the system's." }</p> }
             if let Some(e) = &*error { <p class="error" role="alert">{ e }</p> }
             <ul class="alert-strip">{ for items }</ul>
         </section>

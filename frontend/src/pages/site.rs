@@ -11,6 +11,7 @@ use crate::components::trends::{Trend, Trends};
 use crate::format;
 use crate::route::Link;
 use chrono::{DateTime, Utc};
+use levels_shared::access::acts_on;
 use levels_shared::discharge::ReasonGroup;
 use levels_shared::disclosure::{Breakdown, NOT_STATED};
 use levels_shared::escalation::Entity;
@@ -186,7 +187,7 @@ pub fn site_view(props: &Props) -> Html {
                 </section>
                 <section>
                     <div class="side-by-side">{ ed.unwrap_or_default() }{ handovers.unwrap_or_default() }</div>
-                    if site.kind.is_acute() && account.role.declares() {
+                    if site.kind.is_acute() && acts_on(account.role, account.organisation.as_deref(), &entity, &props.reference).is_ok() {
                         <DeclareForm entity={entity.clone()} level={props.live.levels.get(&entity).cloned()} />
                     }
                     <Trends {trends} hours={24} now={props.now} />

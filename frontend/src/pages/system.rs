@@ -12,7 +12,7 @@ use crate::format;
 use crate::route::Link;
 use crate::services::api;
 use chrono::{DateTime, Utc};
-use levels_shared::access::Me;
+use levels_shared::access::{acts_on, Me};
 use levels_shared::escalation::{DayPattern, Entity, InputStatus, Level};
 use levels_shared::live::LiveState;
 use levels_shared::reference::ReferenceData;
@@ -135,10 +135,10 @@ pub fn system_view(props: &Props) -> Html {
                 { summary(level.as_ref(), props.now) }
                 { explanation_table(level.as_ref()) }
                 <div class="write-panels">
-                    if me.role.declares() {
+                    if acts_on(me.role, me.organisation.as_deref(), &chosen, &props.reference).is_ok() {
                         <DeclareForm key={chosen.to_string()} entity={chosen.clone()} level={level.clone()} />
                     }
-                    <AlertActions alerts={alerts} names={names} can_mark={me.role.declares()} />
+                    <AlertActions alerts={alerts} names={names} reference={props.reference.clone()} />
                 </div>
                 <h3>{ "Last 7 days: highest level each hour" }</h3>
                 { pattern_grid(pattern) }
