@@ -126,6 +126,55 @@ fn assert_protected(tables: &[Table]) {
     }
 }
 
+/// Every breakdown of `n` cells adding up to `total`, passed to `f` one by one.
+fn each_breakdown(n: usize, total: u64, cells: &mut Vec<u64>, f: &mut dyn FnMut(&[u64])) {
+    if cells.len() + 1 == n {
+        cells.push(total);
+        f(cells);
+        cells.pop();
+        return;
+    }
+    for first in 0..=total {
+        cells.push(first);
+        each_breakdown(n, total - first, cells, f);
+        cells.pop();
+    }
+}
+
+/// The attack of someone who knows the rule: every breakdown with the same total that the
+/// rule publishes the same way; no hidden cell may hold one value in all of them.
+fn assert_rule_aware_attack_fails(tables: &[Table]) {
+    use levels_shared::disclosure::protect;
+    for (name, published, total) in tables {
+        if published.iter().all(Option::is_some) {
+            continue;
+        }
+        let mut values: Vec<std::collections::BTreeSet<u64>> =
+            vec![Default::default(); published.len()];
+        each_breakdown(published.len(), *total, &mut Vec::new(), &mut |cells| {
+            let counts: Vec<u32> = cells.iter().map(|&c| c as u32).collect();
+            let same = protect(&counts)
+                .iter()
+                .zip(published)
+                .all(|(a, b)| a.map(u64::from) == *b);
+            if same {
+                for (i, c) in cells.iter().enumerate() {
+                    values[i].insert(*c);
+                }
+            }
+        });
+        for (i, cell) in published.iter().enumerate() {
+            if cell.is_none() {
+                assert!(
+                    values[i].len() >= 2,
+                    "{name}: hidden cell {i} can only be {:?}",
+                    values[i]
+                );
+            }
+        }
+    }
+}
+
 async fn export(app: &TestApp, role: Role) -> String {
     let res = app
         .http
@@ -150,6 +199,9 @@ async fn no_screen_shows_a_small_number_or_a_cell_that_gives_one_away() {
         assert_eq!(status, 200, "{role}");
         let state = &reply["state"];
         assert_protected(&tables(state));
+        if role == Role::Display {
+            assert_rule_aware_attack_fails(&tables(state));
+        }
         let mph = &state["sites"]["MPH"]["delays"];
         assert_eq!(mph["delayed_now"], 22, "totals stay");
         assert!(mph["bed_days_lost_week"].as_f64().expect("bed days") > 0.0);
@@ -193,6 +245,9 @@ async fn no_screen_shows_a_small_number_or_a_cell_that_gives_one_away() {
             "three sites, five breakdowns each: {csv}"
         );
         assert_protected(&tables);
+        if role == Role::SystemLeader {
+            assert_rule_aware_attack_fails(&tables);
+        }
         assert_eq!(rows[&("MPH".into(), "pathway".into())]["P3"], "*");
         assert!(!csv.contains("<5"), "a hidden cell is not always under 5");
     }
