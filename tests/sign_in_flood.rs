@@ -3,7 +3,7 @@
 //! burst of sign-ins exhausts it. Its resident memory (VmRSS) is read from /proc while 500
 //! sign-ins arrive at once from 50 loopback addresses.
 
-use levels_tests::process::{levels_binary, sign_in, start};
+use levels_tests::process::{get_json, levels_binary, sign_in, start};
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -67,7 +67,7 @@ async fn five_hundred_sign_ins_at_once_keep_the_server_s_memory_bounded() {
     let mut server = start(&levels_binary(), &config, &dir.path().join("levels.log")).await;
     let pid = server.child.id().expect("the server runs");
     // One sign-in first, so what start-up and a first check leave behind is in the baseline.
-    sign_in(&server.base, "admin", DEMO_PASSWORD).await;
+    let admin = sign_in(&server.base, "admin", DEMO_PASSWORD).await;
     let baseline = rss(pid).expect("the server runs");
 
     // Sample resident memory until the burst is over; stop the server past the ceiling.
@@ -191,5 +191,15 @@ async fn five_hundred_sign_ins_at_once_keep_the_server_s_memory_bounded() {
         answers.iter().any(|a| matches!(a, Ok((200, _)))),
         "some sign-ins get through: {counts:?}"
     );
+    // Each sign-in turned away for want of a check is audited as refused.
+    let busy = answers.iter().filter(|a| matches!(a, Ok((503, _)))).count();
+    let audit = get_json(&server.base, "/api/v1/audit", &admin).await;
+    let refused = audit
+        .as_array()
+        .expect("the audit log")
+        .iter()
+        .filter(|e| e["action"] == "login_refused" && e["detail"]["busy"] == true)
+        .count();
+    assert_eq!(refused, busy, "every 503 is audited");
     let _ = server.child.kill().await;
 }
