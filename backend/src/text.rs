@@ -1,5 +1,5 @@
 //! Human free text the API accepts (sign-in and account names, token and screen names,
-//! declaration reasons): one rule, checked before a value reaches the sign-in limiter, the
+//! declaration reasons, and the text fields of feed records): one rule, checked before a value reaches the sign-in limiter, the
 //! log or the audit. Control characters (Unicode `Cc`: newlines, escapes that drive a
 //! terminal, NUL) and the bidirectional marks, embeddings, overrides and isolates
 //! (U+200E, U+200F, U+202A–U+202E, U+2066–U+2069) are refused: one forges lines in a text
@@ -80,5 +80,18 @@ mod tests {
         ] {
             assert_eq!(check("name", good), Ok(()), "{good:?}");
         }
+    }
+
+    #[test]
+    fn debug_formatting_as_used_in_the_log_escapes_what_a_terminal_or_reader_would_obey() {
+        let logged = format!(
+            "{:?}",
+            "sam\n2026 INFO forged\u{1b}[31m\u{0}\u{202e}\u{2066}"
+        );
+        assert_eq!(
+            logged,
+            "\"sam\\n2026 INFO forged\\u{1b}[31m\\0\\u{202e}\\u{2066}\""
+        );
+        assert!(!logged.chars().any(refused), "{logged}");
     }
 }
