@@ -560,3 +560,171 @@ async fn a_screen_enrols_once_by_link_for_a_display_session_and_is_revoked_at_on
     assert_eq!(me(&app, Some(&pair)).await.0, 401);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn names_and_reasons_with_control_or_bidi_characters_are_refused_before_the_limiter_and_the_audit(
+) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = TestApp::spawn(test_config(dir.path())).await;
+    levels::accounts::create(
+        app.store.as_ref(),
+        "sam",
+        None,
+        Role::SiteManager,
+        None,
+        Some(PASSWORD),
+    )
+    .await
+    .expect("created");
+    let hostile = [
+        "sam\n2026-01-01T00:00:00Z  INFO levels: signed in name=admin",
+        "sam\u{1b}[31m",
+        "sam\u{0}",
+        "sam\u{202e}",
+    ];
+    // More than the twenty failures an address may have: none of them counts.
+    for round in 0..6 {
+        for name in hostile {
+            let (status, body, cookie) = login(&app, name, PASSWORD).await;
+            assert_eq!((status, cookie), (400, None), "{name:?}, round {round}");
+            let error = body["error"].as_str().unwrap_or_default();
+            assert!(error.contains("name") && error.contains("U+"), "{error}");
+        }
+    }
+    assert!(
+        app.sign_in("sam", PASSWORD).await.is_ok(),
+        "neither the account nor the address was counted"
+    );
+    let audit = app.recent_audit().await;
+    assert!(
+        audit
+            .iter()
+            .all(|e| e.actor.chars().all(|c| !c.is_control()) && !e.actor.contains('\u{202e}')),
+        "{audit:?}"
+    );
+    assert!(
+        !audit.iter().any(|e| e.action == "login_failed"),
+        "{audit:?}"
+    );
+
+    // Account display names and declaration reasons are checked by the same rule.
+    let refused = levels::accounts::create(
+        app.store.as_ref(),
+        "jo",
+        Some("Jo\u{1b}[2J"),
+        Role::Admin,
+        None,
+        Some(PASSWORD),
+    )
+    .await;
+    assert!(refused.is_err(), "a display name with an escape");
+    levels_tests::opel_inputs::post_level_3_inputs(&app).await;
+    for reason in ["CT down \u{202e}nwod TC", "CT down\u{0}", "CT\u{2066}down"] {
+        let declare = json!({"entity": "site:MPH", "level": 4, "reason": reason});
+        let (status, body) = app.post_json("/api/v1/declarations", &declare).await;
+        assert_eq!(status, 400, "{reason:?}: {body}");
+        assert!(
+            body["error"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("reason"),
+            "{body}"
+        );
+    }
+    let declare = json!({"entity": "site:MPH", "level": 4, "reason": "CT down"});
+    assert_eq!(app.post_json("/api/v1/declarations", &declare).await.0, 200);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn only_the_session_cookie_of_the_scheme_counts_and_two_session_cookies_are_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = TestApp::spawn(test_config(dir.path())).await;
+    // Plain HTTP here: the cookie is `levels_session`.
+    let pair = app.cookie(Role::SystemLeader).to_owned();
+    let token = pair
+        .strip_prefix("levels_session=")
+        .expect("levels_session over HTTP");
+    assert_eq!(me(&app, Some(&pair)).await.0, 200);
+    let (status, _) = me(&app, Some(&format!("__Host-levels_session={token}"))).await;
+    assert_eq!(status, 401, "the __Host- name is for HTTPS only");
+    for cookies in [
+        format!("__Host-levels_session=; {pair}"),
+        format!("{pair}; __Host-levels_session=other"),
+        format!("levels_session=; {pair}"),
+        format!("{pair}; {pair}"),
+    ] {
+        let (status, body) = me(&app, Some(&cookies)).await;
+        assert_eq!(status, 401, "{cookies}");
+        assert!(
+            body["error"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("two session cookies"),
+            "{cookies}: {body}"
+        );
+    }
+    assert_eq!(me(&app, Some(&format!("a=1; {pair}; b=2"))).await.0, 200);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_cross_site_enrolment_post_is_refused_and_the_link_still_works_from_its_own_page() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = TestApp::spawn(test_config(dir.path())).await;
+    let (status, created) = app
+        .post_json_as(
+            Some(Role::Admin),
+            "/api/v1/displays",
+            &json!({"name": "ops-wall-2"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let token = created["enrolment_path"]
+        .as_str()
+        .expect("a link")
+        .trim_start_matches("/enrol?token=")
+        .to_owned();
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let press = |headers: &[(&str, &str)]| {
+        let mut req = no_redirects
+            .post(app.url("/enrol"))
+            .form(&[("token", token.as_str())]);
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        req.send()
+    };
+    for headers in [
+        vec![("origin", "https://evil.example")],
+        vec![("sec-fetch-site", "cross-site")],
+        vec![("sec-fetch-site", "same-site")],
+        vec![("origin", "null")],
+        vec![
+            ("origin", "https://evil.example"),
+            ("sec-fetch-site", "same-origin"),
+        ],
+    ] {
+        let res = press(&headers).await.expect("answer");
+        assert_eq!(res.status().as_u16(), 403, "{headers:?}");
+        assert!(res.headers().get("set-cookie").is_none(), "{headers:?}");
+    }
+    let own = format!("http://{}", app.addr);
+    let res = press(&[("origin", own.as_str()), ("sec-fetch-site", "same-origin")])
+        .await
+        .expect("answer");
+    assert_eq!(res.status().as_u16(), 303, "the link was not used up");
+    let pair = res.headers()["set-cookie"]
+        .to_str()
+        .expect("ascii")
+        .split(';')
+        .next()
+        .expect("pair")
+        .to_owned();
+    let (status, who) = me(&app, Some(&pair)).await;
+    assert_eq!((status, who["role"].as_str()), (200, Some("display")));
+    app.stop().await;
+}

@@ -20,4 +20,5 @@ mod operations;
 mod replicas;
 mod restart;
 mod security;
+mod sign_in_flood;
 mod store;

@@ -381,14 +381,28 @@ async fn levels_serves_https_itself_with_secure_host_cookies_and_hsts() {
         "{cookie}"
     );
 
-    // The live stream upgrades over TLS too.
-    use futures_util::StreamExt;
-    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     let session = cookie
         .split_once(':')
         .and_then(|(_, v)| v.split(';').next())
         .expect("a cookie")
         .trim();
+    // Over HTTPS only the `__Host-` name counts: a plain `levels_session` (which a sibling
+    // subdomain could plant) is not a session.
+    let me = |cookie: &str| {
+        format!("GET /api/v1/me HTTP/1.1\r\nHost: localhost\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n")
+    };
+    let answer = https(addr, &cert, &me(session)).await;
+    assert!(
+        answer.starts_with("HTTP/1.1 200 OK"),
+        "the __Host- cookie: {answer}"
+    );
+    let plain = session.replacen("__Host-levels_session=", "levels_session=", 1);
+    let answer = https(addr, &cert, &me(&plain)).await;
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+
+    // The live stream upgrades over TLS too.
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     let mut request = "wss://localhost/api/v1/live"
         .into_client_request()
         .expect("a request");

@@ -48,6 +48,7 @@ impl From<crate::accounts::AccountError> for ApiError {
     fn from(e: crate::accounts::AccountError) -> ApiError {
         match e {
             crate::accounts::AccountError::Store(e) => e.into(),
+            crate::accounts::AccountError::Text(e) => e.into(),
             other => ApiError::unprocessable(other.to_string()),
         }
     }
@@ -58,8 +59,16 @@ impl From<crate::accounts::tokens::TokenError> for ApiError {
     fn from(e: crate::accounts::tokens::TokenError) -> ApiError {
         match e {
             crate::accounts::tokens::TokenError::Store(e) => e.into(),
+            crate::accounts::tokens::TokenError::Text(e) => e.into(),
             other => ApiError::unprocessable(other.to_string()),
         }
+    }
+}
+
+/// A name or free text with a control or bidirectional character: 400, naming the field.
+impl From<crate::text::TextError> for ApiError {
+    fn from(e: crate::text::TextError) -> ApiError {
+        ApiError::bad_request(e.to_string())
     }
 }
 

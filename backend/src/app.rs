@@ -33,6 +33,8 @@ pub struct AppState {
     pub producers: Arc<Producers>,
     /// Failed sign-ins per account and address.
     pub logins: Arc<crate::accounts::limits::LoginLimiter>,
+    /// Password checks: a few at once, each with kept Argon2 memory.
+    pub password_checks: Arc<crate::accounts::passwords::PasswordChecks>,
     /// The escalation policy: levels, declarations and action cards.
     pub policy: Arc<Policy>,
     /// Conveyances and patients kept to derive measures. Its lock is held from commit to
@@ -206,6 +208,10 @@ impl Application {
             config.live.fragment_bytes,
         ));
         let config_live_threads = config.live.threads;
+        let password_checks = Arc::new(crate::accounts::passwords::PasswordChecks::new(
+            config.sessions.password_checks,
+            Duration::from_millis(config.sessions.password_wait_milliseconds),
+        ));
         let state = AppState {
             config: Arc::new(config),
             reference,
@@ -218,6 +224,7 @@ impl Application {
                 5,
                 20,
             )),
+            password_checks,
             producers: Arc::new(producers),
             projection: Arc::new(tokio::sync::Mutex::new(projection)),
             metrics: Arc::default(),

@@ -49,6 +49,12 @@ pub struct SessionsConfig {
     pub hours: u32,
     /// Mark the session cookie `Secure` (sent over HTTPS only). Turn on behind TLS.
     pub secure_cookies: bool,
+    /// Password checks run at once across the server (each holds Argon2id's 19 MiB);
+    /// 0 for one per core.
+    pub password_checks: usize,
+    /// How long a sign-in waits for a free password check before it is answered 503 with
+    /// `Retry-After`.
+    pub password_wait_milliseconds: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -268,6 +274,8 @@ impl Default for Config {
             sessions: SessionsConfig {
                 hours: 12,
                 secure_cookies: false,
+                password_checks: 0,
+                password_wait_milliseconds: 1000,
             },
             escalation: EscalationConfig {
                 policy: PathBuf::from("config/escalation/default.toml"),

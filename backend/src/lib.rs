@@ -47,4 +47,5 @@ pub mod sim;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod text;
 pub mod tls;

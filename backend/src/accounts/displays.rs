@@ -35,6 +35,7 @@ pub fn router() -> Router<AppState> {
 
 /// Creates (or reuses) the display account `name` and a one-time link token for it.
 pub async fn enrolment(store: &dyn Store, name: &str) -> Result<String, AccountError> {
+    crate::text::check("screen name", name)?;
     let user = match store.user_by_name(name).await? {
         Some(u) if u.role != Role::Display => {
             return Err(AccountError::Store(StoreError::Duplicate(format!(
@@ -93,11 +94,32 @@ async fn confirm_page(Query(q): Query<EnrolQuery>) -> Response {
     ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
 }
 
+/// Whether a form was posted from this server's own page: a browser sends `Origin` with a
+/// POST, which must name this server (the `Host` it was reached at), and
+/// `Sec-Fetch-Site`, which must be `same-origin` (or `none`: typed or bookmarked). Without
+/// either (not a browser) the post passes. Another site's page (login CSRF: planting a
+/// screen's session in the victim's browser), or an opaque `null` origin, does not.
+fn posted_from_here(headers: &HeaderMap) -> bool {
+    let fetch_site = headers
+        .get("sec-fetch-site")
+        .map(|v| v.to_str().unwrap_or_default());
+    let site_ok = fetch_site.is_none_or(|s| matches!(s, "same-origin" | "none"));
+    site_ok && crate::live::same_origin(headers)
+}
+
 /// The button pressed on the screen: a display session, then the kiosk rotation.
 async fn enrol_screen(
     State(app): State<AppState>,
+    headers: HeaderMap,
     axum::extract::Form(q): axum::extract::Form<EnrolQuery>,
 ) -> Result<Response, ApiError> {
+    // Checked before the token is looked at, so a refused post leaves the link usable.
+    if !posted_from_here(&headers) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "a screen enrols only from the page its link opens, not from another site",
+        ));
+    }
     let now = Utc::now();
     let Some(user) = app.store.use_enrolment(&digest(&q.token), now).await? else {
         return Err(ApiError::new(

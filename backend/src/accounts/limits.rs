@@ -4,18 +4,50 @@
 //! Every attempt is counted the moment it starts (and forgiven if it succeeds), so attempts
 //! sent all at once cannot slip past the check while their passwords are being hashed.
 //!
+//! An IPv6 client is limited by its /64 ([`address_key`]): one subscriber usually holds a
+//! whole /64, and would otherwise have 2^64 addresses to spread its guesses over.
+//!
+//! The table is bounded ([`LoginLimiter::with_max_keys`], 100,000 keys by default), even
+//! against a spray of new names within the window. When it is full, entries whose failures
+//! have all aged out go first; then the entries below their limit with the fewest failures,
+//! least recent first (a tenth of the table at once, so a spray costs one sort per many
+//! names). Forgetting those unlocks no one, and a sprayed name (one failure) goes before an
+//! account's real count. A locked entry is never forgotten before its window: if every
+//! entry is locked, a new name or address is refused until one ages out (fail closed).
+//! Entries are only added while a password check may run, so filling the table costs the
+//! attacker a password check per key.
+//!
 //! Written by hand (a map of recent failure times) because rate-limiting crates limit
 //! request rates, not failures, and this needs both keys checked before a hash is computed.
 
 use std::collections::{HashMap, VecDeque};
+use std::net::{IpAddr, Ipv6Addr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+type Table = HashMap<String, VecDeque<Instant>>;
 
 pub struct LoginLimiter {
     window: Duration,
     per_account: usize,
     per_address: usize,
-    failures: Mutex<HashMap<String, VecDeque<Instant>>>,
+    max_keys: usize,
+    failures: Mutex<Table>,
+}
+
+/// The key a client address is limited by: an IPv4 address itself (also when it reaches
+/// the server as an IPv4-mapped IPv6 address), an IPv6 address's /64.
+pub fn address_key(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{}/64", Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+        },
+    }
 }
 
 impl LoginLimiter {
@@ -24,12 +56,36 @@ impl LoginLimiter {
             window,
             per_account,
             per_address,
+            max_keys: 100_000,
             failures: Mutex::new(HashMap::new()),
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, VecDeque<Instant>>> {
+    /// At most `max_keys` accounts and addresses are remembered (see the module's notes).
+    pub fn with_max_keys(mut self, max_keys: usize) -> LoginLimiter {
+        self.max_keys = max_keys.max(2);
+        self
+    }
+
+    /// How many accounts and addresses are remembered now.
+    pub fn keys(&self) -> usize {
+        self.lock().len()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Table> {
         self.failures.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn keys_of(account: &str, address: &str) -> [String; 2] {
+        [format!("account:{account}"), format!("address:{address}")]
+    }
+
+    fn limit_of(&self, key: &str) -> usize {
+        if key.starts_with("account:") {
+            self.per_account
+        } else {
+            self.per_address
+        }
     }
 
     /// Starts an attempt: refused with how long to wait, or counted as a failure until
@@ -39,10 +95,7 @@ impl LoginLimiter {
         if let Some(wait) = self.wait_locked(&mut map, account, address, now) {
             return Err(wait);
         }
-        for key in [format!("account:{account}"), format!("address:{address}")] {
-            map.entry(key).or_default().push_back(now);
-        }
-        Ok(())
+        self.count(&mut map, Self::keys_of(account, address), now)
     }
 
     /// How long until `account` from `address` may try again; `None` if it may now.
@@ -52,16 +105,14 @@ impl LoginLimiter {
 
     fn wait_locked(
         &self,
-        map: &mut HashMap<String, VecDeque<Instant>>,
+        map: &mut Table,
         account: &str,
         address: &str,
         now: Instant,
     ) -> Option<Duration> {
         let mut wait = None;
-        for (key, limit) in [
-            (format!("account:{account}"), self.per_account),
-            (format!("address:{address}"), self.per_address),
-        ] {
+        for key in Self::keys_of(account, address) {
+            let limit = self.limit_of(&key);
             let Some(times) = map.get_mut(&key) else {
                 continue;
             };
@@ -80,25 +131,70 @@ impl LoginLimiter {
         wait
     }
 
-    /// Counts a failed attempt.
-    pub fn failed(&self, account: &str, address: &str, now: Instant) {
-        let mut map = self.lock();
-        for key in [format!("account:{account}"), format!("address:{address}")] {
+    /// Counts a failure under `keys`, making room for new keys first; refused (with how
+    /// long until an entry ages out) when the table is full of locked entries.
+    fn count(&self, map: &mut Table, keys: [String; 2], now: Instant) -> Result<(), Duration> {
+        let new = keys.iter().filter(|k| !map.contains_key(*k)).count();
+        if map.len() + new > self.max_keys {
+            self.make_room(map, &keys, new, now)?;
+        }
+        for key in keys {
             map.entry(key).or_default().push_back(now);
         }
-        // Keep the map from growing without bound under a spray of names.
-        if map.len() > 100_000 {
-            let window = self.window;
-            map.retain(|_, t| t.back().is_some_and(|t| now.duration_since(*t) < window));
+        Ok(())
+    }
+
+    fn make_room(
+        &self,
+        map: &mut Table,
+        keep: &[String; 2],
+        needed: usize,
+        now: Instant,
+    ) -> Result<(), Duration> {
+        let window = self.window;
+        map.retain(|_, t| t.back().is_some_and(|t| now.duration_since(*t) < window));
+        if map.len() + needed <= self.max_keys {
+            return Ok(());
         }
+        let mut unlocked: Vec<(usize, Instant, &String)> = map
+            .iter()
+            .filter(|(key, times)| times.len() < self.limit_of(key) && !keep.contains(key))
+            .filter_map(|(key, times)| Some((times.len(), *times.back()?, key)))
+            .collect();
+        let target = (map.len() + needed - self.max_keys).max(self.max_keys / 10);
+        if unlocked.len() > target {
+            unlocked.select_nth_unstable(target);
+            unlocked.truncate(target);
+        }
+        let forget: Vec<String> = unlocked.into_iter().map(|(_, _, k)| k.clone()).collect();
+        for key in forget {
+            map.remove(&key);
+        }
+        if map.len() + needed <= self.max_keys {
+            return Ok(());
+        }
+        // Every entry left is locked: refuse, rather than unlock anyone, until one ages out.
+        Err(map
+            .values()
+            .filter_map(VecDeque::back)
+            .map(|t| (*t + window).saturating_duration_since(now))
+            .min()
+            .unwrap_or(window))
+    }
+
+    /// Counts a failed attempt (not counted when the table is full of locked entries).
+    pub fn failed(&self, account: &str, address: &str, now: Instant) {
+        let mut map = self.lock();
+        let _ = self.count(&mut map, Self::keys_of(account, address), now);
     }
 
     /// A successful sign-in clears the account's failures, and forgives its own attempt at
     /// the address.
     pub fn succeeded(&self, account: &str, address: &str) {
         let mut map = self.lock();
-        map.remove(&format!("account:{account}"));
-        if let Some(times) = map.get_mut(&format!("address:{address}")) {
+        let [account, address] = Self::keys_of(account, address);
+        map.remove(&account);
+        if let Some(times) = map.get_mut(&address) {
             times.pop_back();
         }
     }
@@ -165,5 +261,65 @@ mod tests {
         }
         assert!(limiter.wait("someone-new", "10.0.0.9", t0).is_some());
         assert!(limiter.wait("someone-new", "10.0.0.8", t0).is_none());
+    }
+
+    #[test]
+    fn an_ipv6_64_is_one_address_and_ipv4_stays_whole() {
+        let key = |s: &str| address_key(s.parse().expect("an address"));
+        assert_eq!(key("2001:db8:1:2:aaaa::1"), key("2001:db8:1:2:ffff:1:2:3"));
+        assert_eq!(key("2001:db8:1:2::7"), "2001:db8:1:2::/64");
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+        assert_eq!(key("10.0.0.1"), "10.0.0.1");
+        assert_ne!(key("10.0.0.1"), key("10.0.0.2"));
+        assert_eq!(
+            key("::ffff:10.0.0.1"),
+            "10.0.0.1",
+            "an IPv4 client over IPv6"
+        );
+        assert_eq!(key("::1"), "::/64");
+    }
+
+    #[test]
+    fn a_spray_of_names_keeps_the_table_bounded_and_does_not_unlock_a_locked_account() {
+        let limiter = LoginLimiter::new(Duration::from_secs(900), 5, 20).with_max_keys(1_000);
+        let t0 = Instant::now();
+        for _ in 0..5 {
+            assert!(limiter.begin("sam", "10.0.0.1", t0).is_ok());
+        }
+        // Within the window, from many addresses, each a name never seen before.
+        for i in 0..20_000u32 {
+            let at = t0 + Duration::from_millis(u64::from(i));
+            let address = format!("10.1.{}.{}", i / 250, i % 250);
+            let _ = limiter.begin(&format!("spray-{i}"), &address, at);
+        }
+        assert!(limiter.keys() <= 1_000, "{} keys", limiter.keys());
+        let now = t0 + Duration::from_secs(30);
+        assert!(
+            limiter.wait("sam", "10.9.9.9", now).is_some(),
+            "sam is still locked"
+        );
+    }
+
+    #[test]
+    fn a_full_table_of_locked_entries_refuses_new_names_rather_than_forget_one() {
+        let limiter = LoginLimiter::new(Duration::from_secs(900), 1, 1).with_max_keys(10);
+        let t0 = Instant::now();
+        // Five locked accounts from five locked addresses (one failure locks each): ten keys.
+        for i in 0..5 {
+            assert!(limiter
+                .begin(&format!("user{i}"), &format!("10.0.0.{i}"), t0)
+                .is_ok());
+        }
+        assert!(
+            limiter.begin("new", "10.0.0.99", t0).is_err(),
+            "the table is full"
+        );
+        assert!(limiter.keys() <= 10);
+        for i in 0..5 {
+            assert!(limiter.wait(&format!("user{i}"), "10.0.0.9", t0).is_some());
+        }
+        // Once the window has passed, their entries go and new names are counted again.
+        let later = t0 + Duration::from_secs(900);
+        assert!(limiter.begin("new", "10.0.0.99", later).is_ok());
     }
 }

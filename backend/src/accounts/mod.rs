@@ -33,6 +33,8 @@ pub enum AccountError {
     /// Discharge coordinators see, and site managers act on, their organisation's sites only.
     #[error("a {} needs --organisation (the ODS code of their trust)", .0.label().to_lowercase())]
     NeedsOrganisation(Role),
+    #[error(transparent)]
+    Text(#[from] crate::text::TextError),
     #[error("password hashing failed: {0}")]
     Hash(String),
 }
@@ -77,6 +79,9 @@ pub async fn create(
     organisation: Option<&str>,
     password: Option<&str>,
 ) -> Result<i64, AccountError> {
+    crate::text::check("account name", name)?;
+    crate::text::check("display name", display_name.unwrap_or_default())?;
+    crate::text::check("organisation", organisation.unwrap_or_default())?;
     let valid = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_');
     if name.is_empty() || name.len() > 64 || !name.chars().all(valid) {
         return Err(AccountError::BadName);

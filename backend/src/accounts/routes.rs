@@ -3,7 +3,7 @@
 //! is signed in (401 when nobody is). A wrong name and a wrong password get the same answer
 //! and take the same time.
 
-use super::{passwords, sessions};
+use super::{limits, passwords, sessions};
 use crate::api_error::ApiError;
 use crate::app::AppState;
 use crate::store::UserRow;
@@ -77,7 +77,9 @@ impl FromRequestParts<AppState> for Session {
 
     async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
         let signed_out = || ApiError::new(StatusCode::UNAUTHORIZED, "sign in first");
-        let token = sessions::token(&parts.headers).ok_or_else(signed_out)?;
+        let token = sessions::token(&parts.headers, app.config.sessions.secure_cookies)
+            .map_err(|e| ApiError::new(StatusCode::UNAUTHORIZED, e.to_string()))?
+            .ok_or_else(signed_out)?;
         let token_hash = sessions::digest(&token);
         let (user, csrf) = app
             .store
@@ -127,27 +129,45 @@ async fn login(
 ) -> Result<Response, ApiError> {
     let address = client_address(connection, &headers, app.config.server.trusted_proxy);
     let Json(req) = body?;
+    // A name with a control character (a newline forging a log line, a terminal escape,
+    // NUL) or a bidirectional override is refused before it reaches the limiter, the log
+    // or the audit.
+    crate::text::check("name", &req.name)?;
     // Names are at most 64 characters; anything longer cannot be an account, and is cut
     // before it reaches the limiter, the log or the audit.
     let name: String = req.name.trim().chars().take(64).collect();
     let name = name.as_str();
-    let ip = address.ip().to_string();
-    let now = std::time::Instant::now();
-    if let Err(wait) = app.logins.begin(name, &ip, now) {
-        let minutes = wait.as_secs().div_ceil(60).max(1);
+    let ip = limits::address_key(address.ip());
+    // A locked account or address is refused at once, without waiting for a check.
+    if let Some(wait) = app.logins.wait(name, &ip, std::time::Instant::now()) {
+        return refused(&app, name, address, wait).await;
+    }
+    // Each check holds Argon2's 19 MiB: only so many run at once across the server; a
+    // sign-in that finds none free within a short wait is asked to come back.
+    let Ok(permit) = app.password_checks.permit().await else {
         crate::audit::record(
             app.store.as_ref(),
             name,
             "login_refused",
             "session",
-            json!({"minutes": minutes}),
+            json!({"busy": true}),
             Some(address),
         )
         .await?;
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            format!("too many failed sign-ins: try again in {minutes} minutes"),
-        ));
+        let retry = app.password_checks.wait().as_secs().max(1).to_string();
+        let body = Json(
+            json!({"error": "the server is busy checking other sign-ins: try again in a moment"}),
+        );
+        return Ok((
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, retry)],
+            body,
+        )
+            .into_response());
+    };
+    // Counted as the check starts (others may have been counted while this one waited).
+    if let Err(wait) = app.logins.begin(name, &ip, std::time::Instant::now()) {
+        return refused(&app, name, address, wait).await;
     }
     let user = app.store.user_by_name(name).await?;
     // Always check a hash, so an unknown name costs as much as a wrong password.
@@ -157,12 +177,13 @@ async fn login(
         .unwrap_or(passwords::decoy());
     // Hashing takes tens of milliseconds of CPU: off the async workers, so a flood of
     // sign-ins does not stall the live channel.
-    let (password, stored) = (req.password.clone(), stored.to_owned());
-    let matches = tokio::task::spawn_blocking(move || passwords::verify(&password, &stored))
-        .await
-        .unwrap_or(false);
+    let matches = app
+        .password_checks
+        .verify(permit, req.password.clone(), stored.to_owned())
+        .await;
     let Some(user) = user.filter(|u| matches && !u.disabled && u.password_hash.is_some()) else {
-        tracing::warn!(name = %name, "failed sign-in");
+        // Debug formatting escapes whatever a name holds.
+        tracing::warn!(name = ?name, "failed sign-in");
         crate::audit::record(
             app.store.as_ref(),
             name,
@@ -191,7 +212,7 @@ async fn login(
             now + Duration::hours(hours),
         )
         .await?;
-    tracing::info!(name = %user.name, role = %user.role, "signed in");
+    tracing::info!(name = ?user.name, role = %user.role, "signed in");
     crate::audit::record(
         app.store.as_ref(),
         &user.name,
@@ -208,6 +229,29 @@ async fn login(
     };
     let cookie = sessions::set_cookie(&token, hours * 3600, app.config.sessions.secure_cookies);
     Ok(([(header::SET_COOKIE, cookie)], Json(session.me())).into_response())
+}
+
+/// 429 for a locked account or address, audited.
+async fn refused(
+    app: &AppState,
+    name: &str,
+    address: SocketAddr,
+    wait: std::time::Duration,
+) -> Result<Response, ApiError> {
+    let minutes = wait.as_secs().div_ceil(60).max(1);
+    crate::audit::record(
+        app.store.as_ref(),
+        name,
+        "login_refused",
+        "session",
+        json!({"minutes": minutes}),
+        Some(address),
+    )
+    .await?;
+    Err(ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        format!("too many failed sign-ins: try again in {minutes} minutes"),
+    ))
 }
 
 async fn logout(
@@ -231,7 +275,7 @@ async fn logout(
             None,
         )
         .await?;
-        tracing::info!(name = %session.user.name, "signed out");
+        tracing::info!(name = ?session.user.name, "signed out");
     }
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]).into_response())
 }

@@ -72,17 +72,32 @@ pub fn clear_cookie(secure: bool) -> String {
     set_cookie("", 0, secure)
 }
 
-/// The session token in the request's cookies, if any.
-pub fn token(headers: &HeaderMap) -> Option<String> {
-    headers
+/// A request carried more than one session cookie: one of them was planted (by a sibling
+/// subdomain, or a page over plain HTTP) to shadow or end the real one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("this request carries two session cookies (levels_session or __Host-levels_session, more than once): clear this site's cookies and sign in again")]
+pub struct TwoSessionCookies;
+
+/// The session token in the request's cookies, if any. Only the name of this server's
+/// scheme counts (`__Host-levels_session` with `secure` cookies, `levels_session`
+/// without); a request with two session cookies (of either name) is refused, so a planted
+/// one can neither shadow the real one nor, empty, sign the user out.
+pub fn token(headers: &HeaderMap, secure: bool) -> Result<Option<String>, TwoSessionCookies> {
+    let mut sessions = headers
         .get_all(axum::http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE || *name == HOST_COOKIE)
+        .filter(|(name, _)| *name == COOKIE || *name == HOST_COOKIE);
+    let first = sessions.next();
+    if sessions.next().is_some() {
+        return Err(TwoSessionCookies);
+    }
+    Ok(first
+        .filter(|(name, _)| *name == cookie_name(secure))
         .map(|(_, value)| value.to_owned())
-        .filter(|v| !v.is_empty())
+        .filter(|v| !v.is_empty()))
 }
 
 #[cfg(test)]
@@ -107,10 +122,50 @@ mod tests {
             "cookie",
             HeaderValue::from_static("a=1; levels_session=tok; b=2"),
         );
-        assert_eq!(token(&headers).as_deref(), Some("tok"));
+        assert_eq!(token(&headers, false), Ok(Some("tok".to_owned())));
         assert_eq!(digest("tok").len(), 64);
         assert_ne!(digest("tok"), "tok");
         assert_eq!(new_token().len(), 64);
         assert_ne!(new_token(), new_token());
+    }
+
+    #[test]
+    fn only_the_scheme_s_cookie_name_counts_and_two_session_cookies_are_refused() {
+        let cookies = |value: &'static str| {
+            let mut headers = HeaderMap::new();
+            headers.insert("cookie", HeaderValue::from_static(value));
+            headers
+        };
+        let host = cookies("a=1; __Host-levels_session=tok");
+        let plain = cookies("levels_session=tok; b=2");
+        assert_eq!(token(&host, true), Ok(Some("tok".to_owned())));
+        assert_eq!(token(&host, false), Ok(None), "__Host- is for HTTPS");
+        assert_eq!(token(&plain, false), Ok(Some("tok".to_owned())));
+        assert_eq!(
+            token(&plain, true),
+            Ok(None),
+            "over HTTPS only __Host- counts"
+        );
+        for two in [
+            "__Host-levels_session=; levels_session=tok",
+            "levels_session=tok; __Host-levels_session=x",
+            "levels_session=; levels_session=tok",
+        ] {
+            for secure in [false, true] {
+                assert_eq!(
+                    token(&cookies(two), secure),
+                    Err(TwoSessionCookies),
+                    "{two}"
+                );
+            }
+        }
+        let mut split = HeaderMap::new();
+        split.append("cookie", HeaderValue::from_static("levels_session=a"));
+        split.append("cookie", HeaderValue::from_static("levels_session=b"));
+        assert_eq!(
+            token(&split, false),
+            Err(TwoSessionCookies),
+            "across headers"
+        );
     }
 }

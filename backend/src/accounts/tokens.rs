@@ -40,6 +40,8 @@ pub enum TokenError {
     Store(#[from] StoreError),
     #[error("the producer name must be 1 to 64 letters, digits, dots, dashes or underscores")]
     BadName,
+    #[error(transparent)]
+    Text(#[from] crate::text::TextError),
     #[error("give at least one feed")]
     NoFeeds,
     #[error("give the sites it may post for, or * for every site")]
@@ -70,6 +72,7 @@ pub async fn create(
     feeds: Vec<Feed>,
     sites: Vec<String>,
 ) -> Result<String, TokenError> {
+    crate::text::check("producer name", name)?;
     let valid = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_');
     if name.is_empty() || name.len() > 64 || !name.chars().all(valid) {
         return Err(TokenError::BadName);

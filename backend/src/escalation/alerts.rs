@@ -190,6 +190,7 @@ async fn declare(
     session.require(session.user.role.declares(), "declare levels")?;
     session.check_csrf(&headers)?;
     let Json(mut req) = body?;
+    crate::text::check("reason", &req.reason)?;
     let Some(level) = req.level.take() else {
         return Err(ApiError::unprocessable(
             "level is required: give 1 to 4 to declare, or null to withdraw the declaration",

@@ -126,13 +126,18 @@ impl<'a> Fields<'a> {
                         format!("{name} must be {min} to {max} characters, not {len}"),
                     );
                     None
-                } else if let Some((at, c)) = s.chars().enumerate().find(|(_, c)| c.is_control()) {
+                } else if let Some((at, c)) = s
+                    .chars()
+                    .enumerate()
+                    .find(|(_, c)| crate::text::refused(*c))
+                {
                     // Tabs, newlines, NUL and the like: never meant, and a NUL is refused
-                    // by PostgreSQL's text type.
+                    // by PostgreSQL's text type; bidirectional overrides make text read
+                    // other than it is. The rule of all free text (`crate::text`).
                     self.error(
                         name,
                         format!(
-                            "{name} contains the control character U+{:04X} at character {}",
+                            "{name} contains the control character or bidirectional override U+{:04X} at character {}",
                             u32::from(c),
                             at + 1
                         ),

@@ -895,7 +895,16 @@ fn control_characters_in_text_fields_are_refused_by_name() {
         (Feed::DischargeDelays, "ward"),
         (Feed::DischargeDelays, "patient"),
     ] {
-        for text in ["a\u{0}b", "tab\there", "new\nline", "\u{7f}", "\u{85}"] {
+        for text in [
+            "a\u{0}b",
+            "tab\there",
+            "new\nline",
+            "\u{7f}",
+            "\u{85}",
+            "ward \u{202e}7",
+            "\u{2066}x\u{2069}",
+            "\u{200f}",
+        ] {
             let mut record = valid(feed, "r0");
             record[field] = json!(text);
             let raw = body::parse(Format::Json, &encode(Format::Json, &[record])).expect("parses");

@@ -98,7 +98,7 @@ async fn live(
 
 /// A browser always sends `Origin` on a websocket upgrade; it must name this server, as
 /// the `Host` it was reached at does. Non-browser clients that send no `Origin` pass.
-fn same_origin(headers: &HeaderMap) -> bool {
+pub(crate) fn same_origin(headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN) else {
         return true;
     };
