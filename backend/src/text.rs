@@ -1,6 +1,6 @@
 //! Human free text the API accepts (sign-in and account names, token and screen names,
-//! declaration reasons, and the text fields of feed records): one rule, checked before a value reaches the sign-in limiter, the
-//! log or the audit. Control characters (Unicode `Cc`: newlines, escapes that drive a
+//! declaration reasons, and the text fields of feed records): one rule, checked before a
+//! value reaches the sign-in limiter, the log or the audit. Control characters (Unicode `Cc`: newlines, escapes that drive a
 //! terminal, NUL) and the bidirectional marks, embeddings, overrides and isolates
 //! (U+200E, U+200F, U+202A–U+202E, U+2066–U+2069) are refused: one forges lines in a text
 //! log or colours a terminal, the other makes text read differently from what it holds.
