@@ -69,14 +69,12 @@ fn tables(state: &Value) -> Vec<Table> {
     out
 }
 
-/// The export's breakdowns (`*` is hidden), as (site, measure) → value → cell.
-fn export_tables(
-    csv: &str,
-) -> (
-    Vec<Table>,
-    BTreeMap<(String, String), BTreeMap<String, String>>,
-) {
-    let mut rows: BTreeMap<(String, String), BTreeMap<String, String>> = BTreeMap::new();
+/// The export's cells as written, by (site, measure), then value.
+type Rows = BTreeMap<(String, String), BTreeMap<String, String>>;
+
+/// The export's breakdowns (`*` is hidden), and its cells as written.
+fn export_tables(csv: &str) -> (Vec<Table>, Rows) {
+    let mut rows = Rows::new();
     let mut totals = BTreeMap::new();
     for line in csv.lines().skip(1) {
         let f: Vec<&str> = line.split(',').collect();

@@ -426,3 +426,85 @@ async fn levels_serves_https_itself_with_secure_host_cookies_and_hsts() {
     let _ = stop.send(());
     let _ = tokio::time::timeout(std::time::Duration::from_secs(10), task).await;
 }
+
+/// The raw answer to `GET path`, sent as written (an HTTP client would normalise `..`).
+async fn raw_get(addr: std::net::SocketAddr, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tcp = tokio::net::TcpStream::connect(addr)
+        .await
+        .expect("connects");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    tcp.write_all(request.as_bytes()).await.expect("sends");
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        tcp.read_to_end(&mut answer),
+    )
+    .await;
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[tokio::test]
+async fn no_path_reaches_a_file_outside_the_dashboard() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = TestApp::spawn(test_config(dir.path())).await;
+    // The probe reads whole answers: the dashboard's own page comes back as it is.
+    let page = raw_get(app.addr, "/index.html").await;
+    assert!(
+        page.starts_with("HTTP/1.1 200") && page.contains("<html"),
+        "{page}"
+    );
+    // The workspace's Cargo.toml sits beside dist/, and /etc/passwd is on every machine.
+    for path in [
+        "/../Cargo.toml",
+        "/../../../../etc/passwd",
+        "/%2e%2e/Cargo.toml",
+        "/..%2fCargo.toml",
+        "/%2e%2e%2f%2e%2e%2f%2e%2e%2f%2e%2e%2fetc%2fpasswd",
+        "/assets/..%5c..%5cCargo.toml",
+        "//etc/passwd",
+        "/index.html/../../Cargo.toml",
+    ] {
+        let answer = raw_get(app.addr, path).await;
+        assert!(answer.starts_with("HTTP/1.1 "), "{path}: {answer}");
+        assert!(
+            !answer.contains("[workspace]") && !answer.contains("root:x:0"),
+            "{path} reached a file outside dist/: {answer}"
+        );
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_audit_log_s_csv_never_starts_a_cell_with_a_formula() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = TestApp::spawn(test_config(dir.path())).await;
+    // Anyone can choose the name a failed sign-in is audited under.
+    for name in ["=1+2", "@SUM(A1)", "+44", "-cmd"] {
+        let (status, _, _) = app.login(name, "not the password at all").await;
+        assert_eq!(status, 401, "{name}");
+    }
+    let res = app
+        .http
+        .get(app.url("/api/v1/audit?format=csv"))
+        .header("cookie", app.cookie(Role::Admin))
+        .send()
+        .await
+        .expect("the server answers");
+    assert_eq!(res.status().as_u16(), 200);
+    let csv = res.text().await.expect("a body");
+    for name in ["=1+2", "@SUM(A1)", "+44", "-cmd"] {
+        assert!(
+            csv.contains(&format!("'{name}")),
+            "{name} neutralised: {csv}"
+        );
+        for cell_start in [
+            format!(",{name}"),
+            format!("\n{name}"),
+            format!(",\"{name}"),
+        ] {
+            assert!(!csv.contains(&cell_start), "{name} starts a cell: {csv}");
+        }
+    }
+    app.stop().await;
+}
