@@ -571,7 +571,7 @@ async fn names_and_reasons_with_control_or_bidi_characters_are_refused_before_th
         "sam",
         None,
         Role::SiteManager,
-        None,
+        Some("RH5"),
         Some(PASSWORD),
     )
     .await
