@@ -209,6 +209,22 @@ async fn a_token_may_not_take_the_name_of_a_configured_producer_or_the_simulator
         .await;
     assert_eq!(status, 201, "{answer}");
     app.stop().await;
+    // A producer configured later under that name: the server will not start beside it.
+    let mut config = test_config(dir.path());
+    config.producers.push(levels::config::ProducerConfig {
+        name: "Yeovil-PAS".into(),
+        token: "another-token-for-yeovil".into(),
+        feeds: vec![levels_shared::feed::Feed::Beds],
+        sites: vec!["YDH".into()],
+    });
+    let refused = levels::app::Application::build(config)
+        .await
+        .err()
+        .expect("refused");
+    assert!(
+        format!("{refused:#}").contains("\"yeovil-pas\""),
+        "{refused:#}"
+    );
 }
 
 #[tokio::test]

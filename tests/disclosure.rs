@@ -188,8 +188,31 @@ async fn export(app: &TestApp, role: Role) -> String {
 #[tokio::test]
 async fn no_screen_shows_a_small_number_or_a_cell_that_gives_one_away() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let app = TestApp::spawn(test_config(dir.path())).await;
+    let mut config = test_config(dir.path());
+    config.history.resolution_seconds = 1;
+    let app = TestApp::spawn(config).await;
+    let mut live = app.live(None).await;
+    let _snapshot = live.next().await;
     example(&app).await;
+
+    // The deltas every screen is sent carry the measures through disclosure control.
+    let mut measured = Vec::new();
+    for msg in live.changes_within(std::time::Duration::from_secs(2)).await {
+        let ServerMsg::Delta { changes, .. } = msg else {
+            continue;
+        };
+        for change in changes {
+            if let levels_shared::live::Change::Measures { site, delays, .. } = change {
+                let mut state = json!({"sites": {}});
+                state["sites"][&site] = json!({"delays": delays});
+                assert_protected(&tables(&state));
+                measured.push(site);
+            }
+        }
+    }
+    for site in ["MPH", "BWCH", "RUH"] {
+        assert!(measured.iter().any(|s| s == site), "{site}: {measured:?}");
+    }
 
     // The REST snapshot, for every role (the live state is the same for all of them).
     for role in Role::ALL {
@@ -208,11 +231,17 @@ async fn no_screen_shows_a_small_number_or_a_cell_that_gives_one_away() {
         assert_eq!(mph["by_pathway"]["P0"], Value::Null, "and so are the zeros");
         let bwch = &state["sites"]["BWCH"]["delays"];
         assert_eq!(bwch["delayed_now"], 1);
-        assert_eq!(
-            bwch["mean_days_delayed"],
-            Value::Null,
-            "one patient's mean delay is their delay"
-        );
+        for figure in [
+            "mean_days_delayed",
+            "bed_days_lost_today",
+            "bed_days_lost_week",
+        ] {
+            assert_eq!(
+                bwch[figure],
+                Value::Null,
+                "one patient's {figure} is their delay"
+            );
+        }
         for breakdown in ["by_pathway", "by_band", "by_locality", "by_reason_group"] {
             let cells = bwch[breakdown].as_object().expect("a breakdown");
             assert!(
@@ -221,6 +250,39 @@ async fn no_screen_shows_a_small_number_or_a_cell_that_gives_one_away() {
             );
         }
     }
+
+    // The history every role may read: sampled (the total is there), but no locality's
+    // count of delayed patients, since every locality's cell is hidden at Burnham.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let (_, total) = app
+            .get("/api/v1/history?entity=site:MPH&measure=delayed_patients")
+            .await;
+        if total["points"].as_array().is_some_and(|p| !p.is_empty()) {
+            assert_eq!(total["points"][0]["v"], 22.0, "{total}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no history: {total}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    for locality in [
+        "E07000187",
+        "E07000188",
+        "E07000189",
+        "E07000190",
+        "E07000191",
+    ] {
+        let (_, home) = app
+            .get(&format!(
+                "/api/v1/history?entity=locality:{locality}&measure=delayed_patients_home"
+            ))
+            .await;
+        assert_eq!(home["points"], json!([]), "{locality}: {home}");
+    }
+    let (_, bed_days) = app
+        .get("/api/v1/history?entity=site:BWCH&measure=bed_days_lost_today")
+        .await;
+    assert_eq!(bed_days["points"], json!([]), "{bed_days}");
 
     // The websocket's snapshot carries the same.
     let mut live = app.live(None).await;

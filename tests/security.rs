@@ -131,6 +131,14 @@ async fn answers_with_patient_data_the_audit_log_exports_and_the_session_are_nev
         .expect("answer");
     assert_eq!(res.status().as_u16(), 200);
     assert_eq!(res.headers()["cache-control"], "no-store");
+    // A screen's enrolment page holds its one-time token.
+    let res = app
+        .http
+        .get(app.url("/enrol?token=not-a-real-token"))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(res.headers()["cache-control"], "no-store");
     app.stop().await;
 }
 
@@ -398,6 +406,14 @@ async fn levels_serves_https_itself_with_secure_host_cookies_and_hsts() {
     );
     let plain = session.replacen("__Host-levels_session=", "levels_session=", 1);
     let answer = https(addr, &cert, &me(&plain)).await;
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    // A plain cookie planted beside the real one neither shadows it nor locks the user out;
+    // a second __Host- one (which only this host can set) is refused.
+    let planted = format!("levels_session=planted; {session}");
+    let answer = https(addr, &cert, &me(&planted)).await;
+    assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
+    let two = format!("{session}; __Host-levels_session=other");
+    let answer = https(addr, &cert, &me(&two)).await;
     assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
 
     // The live stream upgrades over TLS too.

@@ -152,6 +152,15 @@ impl Application {
                 }
             }
         }
+        // A token made before a producer of the same name was configured would share its
+        // record ids (see accounts::tokens): refused until one of them is renamed or revoked.
+        let reserved = crate::accounts::tokens::reserved_names(&config);
+        for token in store.producer_tokens().await? {
+            let clash = reserved.iter().any(|r| r.eq_ignore_ascii_case(&token.name));
+            if clash && token.revoked_at.is_none() {
+                anyhow::bail!("the producer token {:?} has the name of a configured producer or of the simulator, so their record ids would collide: revoke it (`levels token revoke {}`) or rename the configured producer", token.name, token.name);
+            }
+        }
         if config.demo.users {
             crate::accounts::create_demo_users(store.as_ref(), &config.demo.password)
                 .await
@@ -218,12 +227,18 @@ impl Application {
             store,
             hub,
             policy,
-            // Five failures per account, twenty per address, in 15 minutes.
-            logins: Arc::new(crate::accounts::limits::LoginLimiter::new(
-                std::time::Duration::from_secs(15 * 60),
-                5,
-                20,
-            )),
+            // Five failures per account, twenty per address, in 15 minutes; room for more
+            // locked entries than the password checks can produce in that time.
+            logins: Arc::new(
+                crate::accounts::limits::LoginLimiter::new(
+                    std::time::Duration::from_secs(15 * 60),
+                    5,
+                    20,
+                )
+                .with_max_keys(crate::accounts::limits::max_keys_for(
+                    password_checks.size(),
+                )),
+            ),
             password_checks,
             producers: Arc::new(producers),
             projection: Arc::new(tokio::sync::Mutex::new(projection)),

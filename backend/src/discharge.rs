@@ -41,6 +41,8 @@ async fn patients(
     let projection = app.projection.lock().await;
     let mut patients = projection.delayed_patients(now);
     patients.retain(|p| own(&p.site));
+    let mut bed_days_lost = projection.bed_days_lost(now);
+    bed_days_lost.retain(|site, _| own(site));
     let (_, _, live) = app.hub.state();
     drop(projection);
     // Every view of patient-level data is audited.
@@ -60,6 +62,7 @@ async fn patients(
             .into_iter()
             .filter(|s| own(s))
             .collect(),
+        bed_days_lost,
     }))
 }
 

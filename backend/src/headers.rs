@@ -85,10 +85,12 @@ pub fn layers(csp: &str, https: bool) -> Vec<SetResponseHeaderLayer<HeaderValue>
     layers
 }
 
-/// Marks every answer under `/api/` `Cache-Control: no-store` (refusals and errors too).
+/// Marks every answer under `/api/` and of `/enrol` (whose page holds a one-time token and
+/// whose answer sets a screen's session) `Cache-Control: no-store`, refusals and errors too.
 /// The dashboard's own files may still be cached.
 pub async fn no_store_api(request: Request, next: Next) -> Response {
-    let api = request.uri().path().starts_with("/api/");
+    let path = request.uri().path();
+    let api = path.starts_with("/api/") || path == "/enrol";
     let mut response = next.run(request).await;
     if api {
         response

@@ -81,7 +81,7 @@ pub fn sample(state: &LiveState, reference: &ReferenceData, now: DateTime<Utc>) 
         }
         if let (true, Some(d)) = (fresh(Feed::DischargeDelays), &s.delays) {
             put(&entity, "delayed_patients", Some(f64::from(d.delayed_now)));
-            put(&entity, "bed_days_lost_today", Some(d.bed_days_lost_today));
+            put(&entity, "bed_days_lost_today", d.bed_days_lost_today);
             put(&entity, "delayed_share_of_ga", d.share_of_occupied_ga);
             // From the published cells only: a locality any site hid has no point, so
             // the history gives away nothing the live state does not.

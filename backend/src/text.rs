@@ -1,10 +1,12 @@
 //! Human free text the API accepts (sign-in and account names, token and screen names,
 //! declaration reasons, and the text fields of feed records): one rule, checked before a
-//! value reaches the sign-in limiter, the log or the audit. Control characters (Unicode `Cc`: newlines, escapes that drive a
-//! terminal, NUL) and the bidirectional marks, embeddings, overrides and isolates
-//! (U+200E, U+200F, U+202A–U+202E, U+2066–U+2069) are refused: one forges lines in a text
-//! log or colours a terminal, the other makes text read differently from what it holds.
-//! Whatever is logged is also written with `Debug` formatting (`?value`), which escapes.
+//! value reaches the sign-in limiter, the log or the audit. Control characters (Unicode
+//! `Cc`: newlines, escapes that drive a terminal, NUL), the line and paragraph separators
+//! (U+2028, U+2029) and Unicode's bidirectional controls (U+061C, U+200E, U+200F,
+//! U+202A–U+202E, U+2066–U+2069) are refused: the first forge lines in a text log or colour
+//! a terminal, the last make text read differently from what it holds. Whatever
+//! user-supplied text is logged is also written with `Debug` formatting (`?value`), which
+//! escapes.
 
 /// A refused value: which field, and the first character that is not allowed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -19,7 +21,13 @@ pub fn refused(c: char) -> bool {
     c.is_control()
         || matches!(
             c,
-            '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+            '\u{061C}'
+                | '\u{200E}'
+                | '\u{200F}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2066}'..='\u{2069}'
         )
 }
 
@@ -54,6 +62,9 @@ mod tests {
             "\u{202e}",
             "\u{2066}",
             "\u{2069}",
+            "\u{061c}",
+            "a\u{2028}b",
+            "a\u{2029}b",
         ] {
             assert!(check("name", bad).is_err(), "{bad:?}");
         }
@@ -80,18 +91,5 @@ mod tests {
         ] {
             assert_eq!(check("name", good), Ok(()), "{good:?}");
         }
-    }
-
-    #[test]
-    fn debug_formatting_as_used_in_the_log_escapes_what_a_terminal_or_reader_would_obey() {
-        let logged = format!(
-            "{:?}",
-            "sam\n2026 INFO forged\u{1b}[31m\u{0}\u{202e}\u{2066}"
-        );
-        assert_eq!(
-            logged,
-            "\"sam\\n2026 INFO forged\\u{1b}[31m\\0\\u{202e}\\u{2066}\""
-        );
-        assert!(!logged.chars().any(refused), "{logged}");
     }
 }

@@ -38,3 +38,12 @@ pub fn age(then: DateTime<Utc>, now: DateTime<Utc>) -> String {
 pub fn percent(share: f64) -> String {
     format!("{:.0}%", share * 100.0)
 }
+
+/// Days to the whole day, or `*` where disclosure control hid the figure (fewer than five
+/// patients make it up).
+pub fn days(days: Option<f64>) -> String {
+    days.map_or_else(
+        || levels_shared::disclosure::HIDDEN.to_owned(),
+        |d| format!("{d:.0}"),
+    )
+}

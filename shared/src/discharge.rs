@@ -252,6 +252,10 @@ pub struct DelayedPatients {
     pub patients: Vec<DelayedPatient>,
     /// Sites whose discharge-delays feed is stale at `as_of` (their patients are listed, but flagged by the view).
     pub stale_sites: Vec<String>,
+    /// Bed days lost today and this week at each of these sites, exact (the live state
+    /// hides them where fewer than five patients make them up).
+    #[serde(default)]
+    pub bed_days_lost: std::collections::BTreeMap<String, [f64; 2]>,
 }
 
 /// Whether a 10-digit NHS number passes the Modulus 11 check: weights 10 down to 2 on the

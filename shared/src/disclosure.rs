@@ -81,10 +81,11 @@ pub fn shown(cell: Option<u32>) -> String {
     cell.map_or_else(|| HIDDEN.to_owned(), |n| n.to_string())
 }
 
-/// A mean over `count` patients, shown only when they are at least [`SMALLEST_SHOWN`]: the
-/// mean of one patient is that patient's figure.
-pub fn mean_of(count: u32, mean: Option<f64>) -> Option<f64> {
-    mean.filter(|_| count >= SMALLEST_SHOWN)
+/// A figure made up of `patients` patients (their mean delay, their bed days lost), shown
+/// only when they are at least [`SMALLEST_SHOWN`]: the mean delay of one patient, or one
+/// patient's bed days lost this week, is that patient's delay.
+pub fn figure_of(patients: u32, figure: Option<f64>) -> Option<f64> {
+    figure.filter(|_| patients >= SMALLEST_SHOWN)
 }
 
 #[cfg(test)]
@@ -204,7 +205,7 @@ mod tests {
     }
 
     #[test]
-    fn breakdowns_keep_their_keys_and_means_need_five() {
+    fn breakdowns_keep_their_keys_and_figures_need_five_patients() {
         let counts: BTreeMap<String, u32> = [("P0", 0), ("P1", 18), ("P2", 0), ("P3", 4)]
             .into_iter()
             .map(|(k, n)| (k.to_owned(), n))
@@ -214,7 +215,7 @@ mod tests {
         assert_eq!(b["P3"], None);
         assert_eq!(shown(b["P3"]), "*");
         assert_eq!(exact(&counts)["P3"], Some(4));
-        assert_eq!(mean_of(4, Some(12.0)), None);
-        assert_eq!(mean_of(5, Some(12.0)), Some(12.0));
+        assert_eq!(figure_of(4, Some(12.0)), None);
+        assert_eq!(figure_of(5, Some(12.0)), Some(12.0));
     }
 }

@@ -108,12 +108,13 @@ pub struct DelayMeasures {
     /// By delay band (`0`, `1`, `2-3`…`21+`).
     pub by_band: Breakdown,
     /// Mean days since discharge-ready of the patients delayed now; only when they are at
-    /// least five ([`crate::disclosure::mean_of`]).
+    /// least five ([`crate::disclosure::figure_of`]).
     pub mean_days_delayed: Option<f64>,
     /// Days spent in hospital after becoming discharge-ready, since midnight and since
-    /// Monday midnight (Europe/London), by patients delayed now or who left the list since.
-    pub bed_days_lost_today: f64,
-    pub bed_days_lost_week: f64,
+    /// Monday midnight (Europe/London), by patients delayed now or who left the list since;
+    /// only when at least five patients make them up ([`crate::disclosure::figure_of`]).
+    pub bed_days_lost_today: Option<f64>,
+    pub bed_days_lost_week: Option<f64>,
     /// Delayed patients as a share of the site's occupied G&A beds.
     pub share_of_occupied_ga: Option<f64>,
 }

@@ -132,8 +132,8 @@ fn delays() -> DelayMeasures {
     let mut m = DelayMeasures {
         delayed_now: 2,
         mean_days_delayed: Some(4.5),
-        bed_days_lost_today: 1.5,
-        bed_days_lost_week: 9.0,
+        bed_days_lost_today: Some(1.5),
+        bed_days_lost_week: None,
         share_of_occupied_ga: Some(0.004),
         ..DelayMeasures::default()
     };
@@ -277,7 +277,10 @@ fn exercise(msg: &ServerMsg) {
             );
         }
         if let Some(d) = &site.delays {
-            for days in [d.mean_days_delayed.unwrap_or(0.0), d.bed_days_lost_week] {
+            for days in [d.mean_days_delayed, d.bed_days_lost_week]
+                .into_iter()
+                .flatten()
+            {
                 let _ = (whole_days(days), DelayBand::of(days).label());
             }
         }

@@ -7,7 +7,8 @@
 //! An IPv6 client is limited by its /64 ([`address_key`]): one subscriber usually holds a
 //! whole /64, and would otherwise have 2^64 addresses to spread its guesses over.
 //!
-//! The table is bounded ([`LoginLimiter::with_max_keys`], 100,000 keys by default), even
+//! The table is bounded ([`LoginLimiter::with_max_keys`]; [`max_keys_for`] the server's
+//! password checks, at least 100,000 keys), even
 //! against a spray of new names within the window. When it is full, entries whose failures
 //! have all aged out go first; then the entries below their limit with the fewest failures,
 //! least recent first (a tenth of the table at once, so a spray costs one sort per many
@@ -15,7 +16,9 @@
 //! account's real count. A locked entry is never forgotten before its window: if every
 //! entry is locked, a new name or address is refused until one ages out (fail closed).
 //! Entries are only added while a password check may run, so filling the table costs the
-//! attacker a password check per key.
+//! attacker a password check per key: [`max_keys_for`] leaves room for twice the locked
+//! entries the server's checks could produce within one window, so an attacker cannot
+//! fill it with locked entries and keep new names out.
 //!
 //! Written by hand (a map of recent failure times) because rate-limiting crates limit
 //! request rates, not failures, and this needs both keys checked before a hash is computed.
@@ -26,6 +29,15 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 type Table = HashMap<String, VecDeque<Instant>>;
+
+/// The keys a server with `password_checks` concurrent checks needs: one Argon2id check
+/// (19 MiB, 2 passes) takes about 20 ms or more on current processors (tens of ms here), so each check slot fails at most 50 sign-ins a second, 45,000 in
+/// a 15-minute window; each failure counts towards one account (locked at 5) and one
+/// address (locked at 20), so at most a quarter as many entries can be locked (11,250 per
+/// slot). Twice that, and never fewer than 100,000.
+pub fn max_keys_for(password_checks: usize) -> usize {
+    password_checks.saturating_mul(22_500).max(100_000)
+}
 
 pub struct LoginLimiter {
     window: Duration,
@@ -203,6 +215,14 @@ impl LoginLimiter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_table_has_room_for_more_locked_entries_than_the_checks_can_make() {
+        assert_eq!(max_keys_for(2), 100_000);
+        // 32 slots × 50 failures/s × 900 s / 4 = 360,000 entries at most locked.
+        assert!(max_keys_for(32) >= 2 * 360_000);
+        assert_eq!(max_keys_for(usize::MAX), usize::MAX);
+    }
 
     #[test]
     fn the_fifth_failure_locks_the_account_until_the_oldest_ages_out() {

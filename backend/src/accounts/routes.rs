@@ -142,6 +142,8 @@ async fn login(
     if let Some(wait) = app.logins.wait(name, &ip, std::time::Instant::now()) {
         return refused(&app, name, address, wait).await;
     }
+    // Read before taking a check, so no check waits on the database.
+    let user = app.store.user_by_name(name).await?;
     // Each check holds Argon2's 19 MiB: only so many run at once across the server; a
     // sign-in that finds none free within a short wait is asked to come back.
     let Ok(permit) = app.password_checks.permit().await else {
@@ -169,7 +171,6 @@ async fn login(
     if let Err(wait) = app.logins.begin(name, &ip, std::time::Instant::now()) {
         return refused(&app, name, address, wait).await;
     }
-    let user = app.store.user_by_name(name).await?;
     // Always check a hash, so an unknown name costs as much as a wrong password.
     let stored = user
         .as_ref()

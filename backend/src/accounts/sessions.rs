@@ -80,8 +80,11 @@ pub struct TwoSessionCookies;
 
 /// The session token in the request's cookies, if any. Only the name of this server's
 /// scheme counts (`__Host-levels_session` with `secure` cookies, `levels_session`
-/// without); a request with two session cookies (of either name) is refused, so a planted
-/// one can neither shadow the real one nor, empty, sign the user out.
+/// without), and a request with two session cookies is refused, so a planted one can
+/// neither shadow the real one nor, empty, sign the user out. Over HTTPS only two
+/// `__Host-` cookies count as two: a sibling subdomain can plant a plain `levels_session`
+/// (with `Domain=` the parent) but never a `__Host-` one, and a plain one it planted must
+/// not lock the user out. Over plain HTTP either name counts.
 pub fn token(headers: &HeaderMap, secure: bool) -> Result<Option<String>, TwoSessionCookies> {
     let mut sessions = headers
         .get_all(axum::http::header::COOKIE)
@@ -89,7 +92,7 @@ pub fn token(headers: &HeaderMap, secure: bool) -> Result<Option<String>, TwoSes
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .filter(|(name, _)| *name == COOKIE || *name == HOST_COOKIE);
+        .filter(|(name, _)| *name == HOST_COOKIE || (!secure && *name == COOKIE));
     let first = sessions.next();
     if sessions.next().is_some() {
         return Err(TwoSessionCookies);
@@ -151,13 +154,26 @@ mod tests {
             "levels_session=tok; __Host-levels_session=x",
             "levels_session=; levels_session=tok",
         ] {
-            for secure in [false, true] {
-                assert_eq!(
-                    token(&cookies(two), secure),
-                    Err(TwoSessionCookies),
-                    "{two}"
-                );
-            }
+            assert_eq!(token(&cookies(two), false), Err(TwoSessionCookies), "{two}");
+        }
+        assert_eq!(
+            token(
+                &cookies("__Host-levels_session=; __Host-levels_session=tok"),
+                true
+            ),
+            Err(TwoSessionCookies)
+        );
+        // Over HTTPS a plain cookie (which a sibling subdomain can plant) is not a session,
+        // and does not lock the user out either.
+        for planted in [
+            "levels_session=x; __Host-levels_session=tok",
+            "__Host-levels_session=tok; levels_session=",
+        ] {
+            assert_eq!(
+                token(&cookies(planted), true),
+                Ok(Some("tok".to_owned())),
+                "{planted}"
+            );
         }
         let mut split = HeaderMap::new();
         split.append("cookie", HeaderValue::from_static("levels_session=a"));

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use levels_shared::discharge::{
     DelayRecord, DelayStatus, DelayedPatient, Pathway, ReasonGroup, Responsible,
 };
-use levels_shared::disclosure::{mean_of, protect_breakdown, Breakdown, NOT_STATED};
+use levels_shared::disclosure::{figure_of, protect_breakdown, Breakdown, NOT_STATED};
 use levels_shared::measures::{whole_days, DelayBand, DelayMeasures};
 use std::collections::BTreeMap;
 
@@ -141,9 +141,46 @@ pub fn count<'a>(
     c
 }
 
+/// Time spent in hospital after becoming discharge-ready within a period, in days, and by
+/// how many patients (those with any such time in it).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct BedDays {
+    pub days: f64,
+    pub patients: u32,
+}
+
+impl BedDays {
+    fn add(&mut self, days: f64) {
+        if days > 0.0 {
+            self.days += days;
+            self.patients += 1;
+        }
+    }
+}
+
+/// Bed days lost since midnight and since Monday midnight (Europe/London), exactly, at
+/// `now`, by patients delayed now or who left the list since.
+pub fn bed_days<'a>(
+    records: impl IntoIterator<Item = &'a DelayRecord>,
+    now: DateTime<Utc>,
+) -> (BedDays, BedDays) {
+    let (today, week) = (calendar::day_start(now), calendar::week_start(now));
+    let (mut d, mut w) = (BedDays::default(), BedDays::default());
+    for r in records {
+        let ready = r.ready_at.with_timezone(&Utc);
+        let end = left_list(r, now);
+        d.add(days(ready.max(today), end));
+        w.add(days(ready.max(week), end));
+    }
+    (d, w)
+}
+
 /// Measures from the current record of every patient at a site, at `now`, given the
 /// site's occupied G&A beds (for the share they hold) and the codes a home locality may
-/// take, with every breakdown through disclosure control: what every screen is sent.
+/// take, through disclosure control: what every screen is sent. Breakdowns are protected
+/// ([`protect_breakdown`]); the mean delay and bed days lost are shown only when at least
+/// five patients make them up ([`figure_of`]), since one patient's bed days lost this week
+/// are their delay.
 pub fn measure<'a>(
     records: impl IntoIterator<Item = &'a DelayRecord> + Clone,
     now: DateTime<Utc>,
@@ -151,21 +188,18 @@ pub fn measure<'a>(
     localities: &[String],
 ) -> DelayMeasures {
     let counts = count(records.clone(), now, localities);
-    let (today, week) = (calendar::day_start(now), calendar::week_start(now));
     let mut m = DelayMeasures::default();
     counts.publish_into(&mut m, protect_breakdown);
-    let mut total_days = 0.0;
-    for r in records {
-        let ready = r.ready_at.with_timezone(&Utc);
-        let end = left_list(r, now);
-        m.bed_days_lost_today += days(ready.max(today), end);
-        m.bed_days_lost_week += days(ready.max(week), end);
-        if r.status == DelayStatus::Delayed {
-            total_days += days_delayed(r, now);
-        }
-    }
+    let (today, week) = bed_days(records.clone(), now);
+    m.bed_days_lost_today = figure_of(today.patients, Some(today.days));
+    m.bed_days_lost_week = figure_of(week.patients, Some(week.days));
+    let total_days: f64 = records
+        .into_iter()
+        .filter(|r| r.status == DelayStatus::Delayed)
+        .map(|r| days_delayed(r, now))
+        .sum();
     let mean = (m.delayed_now > 0).then(|| total_days / f64::from(m.delayed_now));
-    m.mean_days_delayed = mean_of(m.delayed_now, mean);
+    m.mean_days_delayed = figure_of(m.delayed_now, mean);
     m.share_of_occupied_ga = ga_occupied
         .filter(|&o| o > 0)
         .map(|o| f64::from(m.delayed_now) / f64::from(o));
@@ -258,18 +292,23 @@ mod tests {
             assert_eq!(sum, 3, "{name} adds up to the total");
         }
 
+        let (today, week) = bed_days(&records, now);
+        assert!(
+            (today.days - (0.25 + 0.5 + 0.5 + 0.25)).abs() < 1e-9,
+            "{today:?}"
+        );
+        assert_eq!(today.patients, 4, "e left the list before today");
+        assert!(
+            (week.days - (0.25 + 1.5 + 2.5 + 2.25 + 0.5)).abs() < 1e-9,
+            "{week:?}"
+        );
+        assert_eq!(week.patients, 5);
+
         let m = measure(&records, now, Some(300), &localities);
         assert_eq!(m.delayed_now, 3);
-        assert!(
-            (m.bed_days_lost_today - (0.25 + 0.5 + 0.5 + 0.25)).abs() < 1e-9,
-            "{}",
-            m.bed_days_lost_today
-        );
-        assert!(
-            (m.bed_days_lost_week - (0.25 + 1.5 + 2.5 + 2.25 + 0.5)).abs() < 1e-9,
-            "{}",
-            m.bed_days_lost_week
-        );
+        // Four patients' bed days today are not shown; five patients' this week are.
+        assert_eq!(m.bed_days_lost_today, None);
+        assert_eq!(m.bed_days_lost_week, Some(week.days));
         assert_eq!(m.share_of_occupied_ga, Some(3.0 / 300.0));
         // Three patients: every breakdown has a cell from 1 to 4, so nothing but totals is
         // shown, and neither is their mean delay.

@@ -327,6 +327,18 @@ impl Projection {
         })
     }
 
+    /// Bed days lost today and this week at every site that has sent delays, exactly, for
+    /// those who may see them.
+    pub fn bed_days_lost(&self, now: DateTime<Utc>) -> BTreeMap<String, [f64; 2]> {
+        self.delays
+            .iter()
+            .map(|(site, patients)| {
+                let (today, week) = delays::bed_days(patients.values(), now);
+                (site.clone(), [today.days, week.days])
+            })
+            .collect()
+    }
+
     /// The exact breakdowns of the patients delayed now at `site`, for those who may see
     /// them (a coordinator of the site's organisation); `None` if it has sent no delays.
     pub fn delay_counts(&self, site: &str, now: DateTime<Utc>) -> Option<delays::DelayCounts> {

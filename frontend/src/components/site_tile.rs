@@ -142,7 +142,10 @@ fn flow(site: &Site, state: Option<&SiteState>, now: DateTime<Utc>) -> Html {
             now,
             "No criteria to reside",
             d.delayed_now.to_string(),
-            format!("{share}{:.0} bed days lost", d.bed_days_lost_today),
+            format!(
+                "{share}{} bed days lost",
+                format::days(d.bed_days_lost_today)
+            ),
         ));
     }
     if let Some(ed) = &state.ed {

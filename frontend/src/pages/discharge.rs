@@ -359,15 +359,11 @@ pub fn discharge_view(props: &Props) -> Html {
         .collect();
     let home = by(|p| p.locality.clone());
     let site_filter = chosen("site");
-    let (today, week) = props
-        .live
-        .sites
+    let (today, week) = reply
+        .bed_days_lost
         .iter()
         .filter(|(code, _)| site_filter.as_ref().is_none_or(|s| s == *code))
-        .filter_map(|(_, s)| s.delays.as_ref())
-        .fold((0.0, 0.0), |(t, w), d| {
-            (t + d.bed_days_lost_today, w + d.bed_days_lost_week)
-        });
+        .fold((0.0, 0.0), |(t, w), (_, [d, k])| (t + d, w + k));
     let any_filter = FILTERS.iter().any(|f| chosen(f.key).is_some());
     let others_filtered = FILTERS
         .iter()

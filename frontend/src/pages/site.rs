@@ -120,7 +120,7 @@ pub fn site_view(props: &Props) -> Html {
                 <p class="headline">
                     <span class="big">{ d.delayed_now }</span>{ " patients with no criteria to reside" }
                     { stale(Feed::DischargeDelays).unwrap_or_default() }{ " · " }
-                    { format!("{:.0} bed days lost today, {:.0} this week", d.bed_days_lost_today, d.bed_days_lost_week) }
+                    { format!("{} bed days lost today, {} this week", format::days(d.bed_days_lost_today), format::days(d.bed_days_lost_week)) }
                     { " · " }<Link to={format!("/discharge?site={}", site.code)}>{ "the list" }</Link>
                 </p>
                 <div class="bars-row">
