@@ -30,11 +30,12 @@ use std::time::{Duration, Instant};
 
 type Table = HashMap<String, VecDeque<Instant>>;
 
-/// The keys a server with `password_checks` concurrent checks needs: one Argon2id check
-/// (19 MiB, 2 passes) takes about 20 ms or more on current processors (tens of ms here), so each check slot fails at most 50 sign-ins a second, 45,000 in
-/// a 15-minute window; each failure counts towards one account (locked at 5) and one
-/// address (locked at 20), so at most a quarter as many entries can be locked (11,250 per
-/// slot). Twice that, and never fewer than 100,000.
+/// The keys a server with `password_checks` concurrent checks needs. One Argon2id check
+/// (19 MiB, 2 passes) takes about 20 ms or more on current processors (tens of ms here),
+/// so each check slot fails at most 50 sign-ins a second, 45,000 in a 15-minute window.
+/// Each failure counts towards one account (locked at 5) and one address (locked at 20),
+/// so at most a quarter as many entries can be locked: 11,250 per slot. Twice that, and
+/// never fewer than 100,000.
 pub fn max_keys_for(password_checks: usize) -> usize {
     password_checks.saturating_mul(22_500).max(100_000)
 }
