@@ -496,22 +496,27 @@ async fn an_administrator_creates_and_revokes_producer_tokens_that_are_stored_on
     app.stop().await;
 }
 
-#[tokio::test]
-async fn a_screen_enrols_once_by_link_for_a_display_session_and_is_revoked_at_once() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let app = TestApp::spawn(test_config(dir.path())).await;
+/// Creates a control-room screen as the administrator: its enrolment link's path.
+async fn new_screen(app: &TestApp, name: &str) -> String {
     let (status, created) = app
         .post_json_as(
             Some(Role::Admin),
             "/api/v1/displays",
-            &json!({"name": "ops-wall-1"}),
+            &json!({"name": name}),
         )
         .await;
     assert_eq!(status, 201, "{created}");
-    let path = created["enrolment_path"]
+    created["enrolment_path"]
         .as_str()
         .expect("a link")
-        .to_owned();
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_screen_enrols_once_by_link_for_a_display_session_and_is_revoked_at_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = TestApp::spawn(test_config(dir.path())).await;
+    let path = new_screen(&app, "ops-wall-1").await;
     let (status, _) = app
         .post_json_as(
             Some(Role::SiteManager),
@@ -688,19 +693,8 @@ async fn only_the_session_cookie_of_the_scheme_counts_and_two_session_cookies_ar
 async fn a_cross_site_enrolment_post_is_refused_and_the_link_still_works_from_its_own_page() {
     let dir = tempfile::tempdir().expect("tempdir");
     let app = TestApp::spawn(test_config(dir.path())).await;
-    let (status, created) = app
-        .post_json_as(
-            Some(Role::Admin),
-            "/api/v1/displays",
-            &json!({"name": "ops-wall-2"}),
-        )
-        .await;
-    assert_eq!(status, 201, "{created}");
-    let token = created["enrolment_path"]
-        .as_str()
-        .expect("a link")
-        .trim_start_matches("/enrol?token=")
-        .to_owned();
+    let path = new_screen(&app, "ops-wall-2").await;
+    let token = path.trim_start_matches("/enrol?token=").to_owned();
     let no_redirects = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()

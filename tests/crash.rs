@@ -45,32 +45,17 @@ impl Rng {
 }
 
 /// The configuration file: a fresh SQLite database, a producer token, no simulator, any
-/// free port. Paths to reference data are relative: the server runs in the workspace root.
+/// free port.
 fn write_config(dir: &Path) -> PathBuf {
-    let config = format!(
-        r#"[server]
-bind = "127.0.0.1:0"
-
-[database]
-url = "sqlite://{db}"
-
-[simulator]
-enabled = false
-
-[log]
-level = "warn"
-
-[[producers]]
+    let producer = format!(
+        r#"[[producers]]
 name = "{PRODUCER}"
 token = "{TOKEN}"
 feeds = ["beds", "handovers"]
 sites = ["*"]
-"#,
-        db = dir.join("levels.db").display()
+"#
     );
-    let path = dir.join("levels.toml");
-    std::fs::write(&path, config).expect("the configuration is written");
-    path
+    levels_tests::process::write_config(dir, &producer)
 }
 
 #[derive(Debug, Clone, PartialEq)]

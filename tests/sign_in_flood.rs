@@ -22,32 +22,16 @@ const ARGON2_MEMORY: u64 = 19 * MIB;
 const CEILING: u64 = 3 * 1024 * MIB;
 
 fn write_config(dir: &Path) -> PathBuf {
-    let config = format!(
-        r#"[server]
-bind = "127.0.0.1:0"
-
-[database]
-url = "sqlite://{db}"
-
-[simulator]
-enabled = false
-
-[log]
-level = "warn"
-
-[demo]
+    let more = format!(
+        r#"[demo]
 users = true
 password = "{DEMO_PASSWORD}"
 
 [sessions]
 password_checks = {CHECKS}
-
-"#,
-        db = dir.join("levels.db").display()
+"#
     );
-    let path = dir.join("levels.toml");
-    std::fs::write(&path, config).expect("the configuration is written");
-    path
+    levels_tests::process::write_config(dir, &more)
 }
 
 /// The resident memory of process `pid`, in bytes; `None` once it has exited.

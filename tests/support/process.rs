@@ -73,6 +73,32 @@ pub struct Server {
     pub base: String,
 }
 
+/// Writes `levels.toml` in `dir` for a server run as a child process: a fresh SQLite
+/// database there, any free port on loopback, no simulator, warnings only, then `more`
+/// (further TOML sections). Paths to reference data stay relative: the server runs in the
+/// workspace root.
+pub fn write_config(dir: &Path, more: &str) -> PathBuf {
+    let config = format!(
+        r#"[server]
+bind = "127.0.0.1:0"
+
+[database]
+url = "sqlite://{db}"
+
+[simulator]
+enabled = false
+
+[log]
+level = "warn"
+
+{more}"#,
+        db = dir.join("levels.db").display()
+    );
+    let path = dir.join("levels.toml");
+    std::fs::write(&path, config).expect("the configuration is written");
+    path
+}
+
 pub async fn start(binary: &Path, config: &Path, log: &Path) -> Server {
     let log = std::fs::OpenOptions::new()
         .create(true)
