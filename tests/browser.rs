@@ -712,6 +712,17 @@ async fn site_and_community_views_show_their_figures_and_a_stopped_feed_turns_st
         .await
         .unwrap_or_default();
     assert!(pools.starts_with("G&A adult 500 20 500 20"), "{pools}");
+    // One patient with no criteria to reside: the total shows, but not their bed days lost,
+    // and every breakdown's cells are hidden, with the note saying why.
+    let delays = Browser::text(&browser.client, ".site-delays")
+        .await
+        .unwrap_or_default();
+    assert!(
+        delays.contains("1 patients with no criteria to reside")
+            && delays.contains("* bed days lost today, * this week")
+            && delays.contains("* hidden: fewer than 5 patients"),
+        "{delays}"
+    );
 
     // The community view: Mendip counts only its fresh team; the silent one is greyed.
     browser
@@ -917,6 +928,28 @@ async fn a_site_manager_declares_a_level_and_ticks_an_action_from_the_browser() 
             text.contains("— site_manager at").then_some(())
         })
         .await;
+    // The system's level is a system leader's: a site manager's page has no form for it,
+    // though it draws the same panel (the form and the actions are drawn together).
+    browser
+        .client
+        .goto(&app.url("/system?entity=system"))
+        .await
+        .expect("the page loads");
+    browser
+        .wait_until(20, "the system's panel", |c| async move {
+            let head = Browser::text(&c, ".explain-head h2").await?;
+            let actions = c.find(Locator::Css(".write-panels .alert-actions")).await;
+            (!head.contains("Musgrove") && actions.is_ok()).then_some(())
+        })
+        .await;
+    assert!(
+        browser
+            .client
+            .find(Locator::Css(".write-panels form.declare"))
+            .await
+            .is_err(),
+        "no declaration form for the system"
+    );
     // Signing out returns to the sign-in page, and the old cookie no longer works.
     browser
         .client
