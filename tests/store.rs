@@ -116,7 +116,43 @@ on_both_stores!(
     levels_declarations_and_alerts,
     the_audit_log_is_newest_first_by_order_of_entry,
     the_outbox_gives_back_every_published_write_in_commit_order,
+    a_commit_is_on_disk_before_it_is_acknowledged,
 );
+
+/// The crash test kills the server with SIGKILL, which leaves the page cache alone: a store
+/// that did not wait for the disk would pass it. So the settings that make a commit durable
+/// are asserted on a connection the store hands out: SQLite in WAL mode with
+/// `synchronous = FULL` (every commit synced), PostgreSQL with `synchronous_commit` and
+/// `fsync` on.
+async fn a_commit_is_on_disk_before_it_is_acknowledged(s: Subject) {
+    match &s.raw {
+        Raw::Sqlite(pool) => {
+            let mut c = pool.acquire().await.expect("a connection");
+            let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+                .fetch_one(&mut *c)
+                .await
+                .expect("journal_mode");
+            let sync: i64 = sqlx::query_scalar("PRAGMA synchronous")
+                .fetch_one(&mut *c)
+                .await
+                .expect("synchronous");
+            assert_eq!(
+                (mode.as_str(), sync),
+                ("wal", 2),
+                "WAL, synchronous = FULL (2)"
+            );
+        }
+        Raw::Postgres(pool) => {
+            for setting in ["synchronous_commit", "fsync"] {
+                let value: String = sqlx::query_scalar(&format!("SHOW {setting}"))
+                    .fetch_one(pool)
+                    .await
+                    .expect(setting);
+                assert_eq!(value, "on", "{setting}");
+            }
+        }
+    }
+}
 
 fn at(text: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(text)
