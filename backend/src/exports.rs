@@ -1,4 +1,4 @@
-//! Exports of aggregates for planning (DESIGN §9). Every export is audited.
+//! Exports of aggregates for planning (docs/security.md). Every export is audited.
 //!
 //! - `GET /api/v1/exports/delays.csv`: patients with no criteria to reside now, per site, by
 //!   pathway, reason group, responsible organisation, home locality and delay band. The
@@ -39,14 +39,11 @@ async fn delays(State(app): State<AppState>, session: Session) -> Result<Respons
             .sites
             .iter()
             .filter_map(|site| {
-                let published = live.sites.get(&site.code)?.delays.clone()?;
-                if !exact_for(site) {
-                    return Some((site.code.clone(), published));
+                let mut m = live.sites.get(&site.code)?.delays.clone()?;
+                if exact_for(site) {
+                    let counts = projection.delay_counts(&site.code, now)?;
+                    counts.publish_into(&mut m, exact);
                 }
-                let mut m = published;
-                projection
-                    .delay_counts(&site.code, now)?
-                    .publish_into(&mut m, exact);
                 Some((site.code.clone(), m))
             })
             .collect()

@@ -147,25 +147,14 @@ async fn login(
     // Each check holds Argon2's 19 MiB: only so many run at once across the server; a
     // sign-in that finds none free within a short wait is asked to come back.
     let Ok(permit) = app.password_checks.permit().await else {
-        crate::audit::record(
-            app.store.as_ref(),
-            name,
-            "login_refused",
-            "session",
-            json!({"busy": true}),
-            Some(address),
-        )
-        .await?;
-        let retry = app.password_checks.wait().as_secs().max(1).to_string();
-        let body = Json(
-            json!({"error": "the server is busy checking other sign-ins: try again in a moment"}),
-        );
-        return Ok((
+        let wait = app.password_checks.wait();
+        let message = "the server is busy checking other sign-ins: try again in a moment";
+        let busy = (
             StatusCode::SERVICE_UNAVAILABLE,
-            [(header::RETRY_AFTER, retry)],
-            body,
-        )
-            .into_response());
+            json!({"busy": true}),
+            message.into(),
+        );
+        return turned_away(&app, name, address, wait, busy).await;
     };
     // Counted as the check starts (others may have been counted while this one waited).
     if let Err(wait) = app.logins.begin(name, &ip, std::time::Instant::now()) {
@@ -240,19 +229,36 @@ async fn refused(
     wait: std::time::Duration,
 ) -> Result<Response, ApiError> {
     let minutes = wait.as_secs().div_ceil(60).max(1);
+    let message = format!("too many failed sign-ins: try again in {minutes} minutes");
+    let locked = (
+        StatusCode::TOO_MANY_REQUESTS,
+        json!({"minutes": minutes}),
+        message,
+    );
+    turned_away(app, name, address, wait, locked).await
+}
+
+/// A sign-in turned away before its password is checked: audited as `login_refused` with
+/// `detail`, answered with `status`, the message and `Retry-After` (whole seconds).
+async fn turned_away(
+    app: &AppState,
+    name: &str,
+    address: SocketAddr,
+    wait: std::time::Duration,
+    (status, detail, message): (StatusCode, serde_json::Value, String),
+) -> Result<Response, ApiError> {
     crate::audit::record(
         app.store.as_ref(),
         name,
         "login_refused",
         "session",
-        json!({"minutes": minutes}),
+        detail,
         Some(address),
     )
     .await?;
-    Err(ApiError::new(
-        StatusCode::TOO_MANY_REQUESTS,
-        format!("too many failed sign-ins: try again in {minutes} minutes"),
-    ))
+    let retry = wait.as_secs().max(1).to_string();
+    let body = Json(json!({ "error": message }));
+    Ok((status, [(header::RETRY_AFTER, retry)], body).into_response())
 }
 
 async fn logout(

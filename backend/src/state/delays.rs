@@ -1,4 +1,4 @@
-//! Measures of patients with no criteria to reside at one site (DESIGN §4.3), and their
+//! Measures of patients with no criteria to reside at one site (docs/feeds.md), and their
 //! breakdowns before and after disclosure control (docs/security.md, "Small numbers").
 
 use super::calendar;
