@@ -1,100 +1,21 @@
-//! Assembles the server: store, reference data, live hub, routes and the simulator.
+//! Assembles the server: opens the store, loads reference data and the policy, rebuilds
+//! the live state, starts the background tasks (outbox follower, measures' refresh, history
+//! sampling, the simulator) and serves the routes.
 
+use crate::accounts::producers::Producers;
 use crate::config::{Config, ProducerConfig};
 use crate::escalation::policy::Policy;
-use crate::feeds::auth::Producers;
+use crate::escalation::Escalator;
 use crate::live::hub::Hub;
-use crate::state::Projection;
-use crate::store::Store;
-use crate::{discharge, escalation, feeds, history, live, reference, sim, state};
+use crate::routes::{router, AppState};
+use crate::{escalation, history, reference, sim, state};
 use anyhow::Context;
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
 use levels_shared::feed::Feed;
-use levels_shared::reference::ReferenceData;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tower_http::services::{ServeDir, ServeFile};
-use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
-
-/// Everything a request handler may need: a cheap `Clone` of shared handles.
-#[derive(Clone)]
-pub struct AppState {
-    pub config: Arc<Config>,
-    pub reference: Arc<ReferenceData>,
-    pub store: Arc<dyn Store>,
-    pub hub: Arc<Hub>,
-    pub producers: Arc<Producers>,
-    /// Failed sign-ins per account and address.
-    pub logins: Arc<crate::accounts::limits::LoginLimiter>,
-    /// Password checks: a few at once, each with kept Argon2 memory.
-    pub password_checks: Arc<crate::accounts::passwords::PasswordChecks>,
-    /// The escalation policy: levels, declarations and action cards.
-    pub policy: Arc<Policy>,
-    /// Conveyances and patients kept to derive measures. Its lock is held from commit to
-    /// publish, so live `seq` follows commit order.
-    pub projection: Arc<tokio::sync::Mutex<Projection>>,
-    pub metrics: Arc<crate::metrics::Metrics>,
-    /// Sign-ins ended here, so live streams know when to recheck theirs.
-    pub revocations: Arc<crate::accounts::sessions::Revocations>,
-    /// How far the outbox has been published to this process's hub.
-    pub follower: crate::live::follower::Progress,
-    /// Where live sessions run.
-    pub live_threads: Arc<crate::live::threads::SessionThreads>,
-}
-
-/// Every route of the server.
-pub fn router(state: AppState) -> Router {
-    let static_dir = &state.config.server.static_dir;
-    // The dashboard is a single-page app: unknown paths get index.html and route in the browser.
-    let dashboard =
-        ServeDir::new(static_dir).fallback(ServeFile::new(static_dir.join("index.html")));
-    let router = Router::new()
-        .merge(feeds::router(&state))
-        .merge(live::router())
-        .merge(history::router())
-        .merge(discharge::router())
-        .merge(escalation::timeline::router())
-        .merge(escalation::alerts::router())
-        .merge(crate::accounts::routes::router())
-        .merge(crate::accounts::tokens::router())
-        .merge(crate::accounts::displays::router())
-        .merge(crate::audit::router())
-        .merge(crate::exports::router())
-        .route("/api/v1/reference", get(reference_data))
-        .layer(axum::extract::DefaultBodyLimit::max(
-            state.config.ingest.max_body_bytes,
-        ))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(state.config.server.request_timeout_seconds.max(1)),
-        ))
-        .fallback_service(dashboard)
-        // Probes and metrics answer whatever else is slow.
-        .route("/healthz", get(crate::health::healthz))
-        .route("/readyz", get(crate::health::readyz))
-        .route("/metrics", get(crate::metrics::metrics));
-    let csp = crate::headers::content_security_policy(static_dir);
-    let mut router = router;
-    for layer in crate::headers::layers(&csp, state.config.server.tls.is_some()) {
-        router = router.layer(layer);
-    }
-    let router = router.layer(axum::middleware::from_fn(crate::headers::no_store_api));
-    router.layer(TraceLayer::new_for_http()).with_state(state)
-}
-
-async fn reference_data(
-    State(app): State<AppState>,
-    _session: crate::accounts::routes::Session,
-) -> Json<ReferenceData> {
-    Json((*app.reference).clone())
-}
 
 /// A built server, bound to its port, ready to run.
 pub struct Application {
@@ -177,9 +98,12 @@ impl Application {
         tracing::info!(policy = %policy.name, version = %policy.version, "escalation policy loaded");
         let reference = Arc::new(reference);
         let escalator = state::Escalation {
-            policy: policy.clone(),
+            assessor: Box::new(Escalator::new(
+                policy.clone(),
+                reference.clone(),
+                config.escalation.settle_minutes,
+            )),
             reference: reference.clone(),
-            settle_minutes: config.escalation.settle_minutes,
         };
         let (mut live_state, mut projection) =
             state::project(&rows, chrono::Utc::now(), Some(escalator), shown)?;
@@ -250,9 +174,15 @@ impl Application {
                     .context("starting the live sessions' threads")?,
             ),
         };
-        tokio::spawn(crate::live::follower::run(state.clone(), progress));
-        tokio::spawn(refresh_measures(state.clone()));
-        tokio::spawn(history::run(state.clone()));
+        tokio::spawn(crate::live::follower::run(state.publisher(), progress));
+        let period = Duration::from_secs(state.config.live.measures_refresh_seconds.max(1));
+        tokio::spawn(state.publisher().refresh_measures(period));
+        tokio::spawn(history::run(
+            state.store.clone(),
+            state.hub.clone(),
+            state.reference.clone(),
+            state.config.history.clone(),
+        ));
         if let Some(token) = sim_token {
             let base = format!("http://{}", loopback(addr));
             tokio::spawn(sim::run(
@@ -310,28 +240,6 @@ impl Application {
         // Another replica may lead at once.
         store.close().await;
         Ok(())
-    }
-}
-
-/// Measures such as the longest wait and hours lost grow with the clock, not only with
-/// data: recompute and publish them every minute until shutdown.
-async fn refresh_measures(app: AppState) {
-    let period = std::time::Duration::from_secs(app.config.live.measures_refresh_seconds.max(1));
-    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
-    let mut closed = app.hub.closed();
-    loop {
-        tokio::select! {
-            _ = ticker.tick() => {}
-            _ = closed.wait_for(|c| *c) => break,
-        }
-        let mut projection = app.projection.lock().await;
-        let now = chrono::Utc::now();
-        let changes = projection.refresh(now);
-        app.hub.publish(changes);
-        escalation::alerts::record_levels(&app, projection.take_level_changes()).await;
-        // Levels that moved while no replica led (or before this one did) are recorded
-        // now; those already stored are skipped.
-        escalation::alerts::record_levels(&app, projection.levels_now(now)).await;
     }
 }
 

@@ -1,30 +1,20 @@
-//! History: key measures sampled into time buckets, kept for a retention period, and
-//! served at `GET /api/v1/history?entity=site:MPH&measure=ga_occupancy&from=…&to=…`.
+//! History: key measures sampled into time buckets and kept for a retention period (served
+//! by `routes::history`).
 //!
 //! A measure is only sampled while its feed is fresh, so a stopped feed leaves a gap in
 //! the series instead of repeating its last value as if it were current.
 
-use crate::app::AppState;
-use crate::store::Sample;
-use axum::extract::{Query, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use crate::config::HistoryConfig;
+use crate::live::hub::Hub;
+use crate::store::{Sample, Store};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use levels_shared::beds;
 use levels_shared::community;
 use levels_shared::feed::Feed;
-use levels_shared::history::{Point, Series};
 use levels_shared::live::LiveState;
 use levels_shared::reference::ReferenceData;
-use serde::Deserialize;
-use serde_json::json;
 use std::collections::BTreeMap;
-
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/history", get(series))
-}
+use std::sync::Arc;
 
 /// The start of the bucket of `resolution` seconds that `now` falls in.
 pub fn bucket(now: DateTime<Utc>, resolution: i64) -> DateTime<Utc> {
@@ -146,10 +136,14 @@ pub fn sample(state: &LiveState, reference: &ReferenceData, now: DateTime<Utc>) 
 }
 
 /// Samples the live state into the store every bucket, and drops what is past retention.
-pub async fn run(app: AppState) {
-    let cfg = app.config.history.clone();
+pub async fn run(
+    store: Arc<dyn Store>,
+    hub: Arc<Hub>,
+    reference: Arc<ReferenceData>,
+    cfg: HistoryConfig,
+) {
     let resolution = i64::from(cfg.resolution_seconds.max(1));
-    let mut closed = app.hub.closed();
+    let mut closed = hub.closed();
     loop {
         let now = Utc::now();
         let next = bucket(now, resolution) + Duration::seconds(resolution);
@@ -159,74 +153,21 @@ pub async fn run(app: AppState) {
             _ = closed.wait_for(|c| *c) => break,
         }
         let now = Utc::now();
-        let (_, _, state) = app.hub.state();
-        let samples = sample(&state, &app.reference, now);
-        if let Err(e) = app
-            .store
+        let (_, _, state) = hub.state();
+        let samples = sample(&state, &reference, now);
+        if let Err(e) = store
             .record_history(bucket(now, resolution), &samples)
             .await
         {
             tracing::error!(error = %e, "could not record history");
         }
-        match app
-            .store
+        match store
             .prune_history(now - Duration::days(i64::from(cfg.retention_days)))
             .await
         {
             Ok(0) => {}
             Ok(n) => tracing::info!(values = n, "history past retention deleted"),
             Err(e) => tracing::error!(error = %e, "could not prune history"),
-        }
-    }
-}
-
-#[derive(Debug, Deserialize)]
-struct SeriesQuery {
-    entity: String,
-    measure: String,
-    from: Option<DateTime<chrono::FixedOffset>>,
-    to: Option<DateTime<chrono::FixedOffset>>,
-}
-
-async fn series(
-    State(app): State<AppState>,
-    _session: crate::accounts::routes::Session,
-    query: Result<Query<SeriesQuery>, axum::extract::rejection::QueryRejection>,
-) -> Response {
-    let Query(q) = match query {
-        Ok(q) => q,
-        Err(e) => {
-            let message = format!(
-                "{}; give entity, measure, and optionally from and to as RFC 3339 times",
-                e.body_text()
-            );
-            return (StatusCode::BAD_REQUEST, Json(json!({ "error": message }))).into_response();
-        }
-    };
-    let to = q.to.map_or_else(Utc::now, |t| t.to_utc());
-    let from = q.from.map_or(to - Duration::hours(24), |t| t.to_utc());
-    if from > to {
-        return (
-            StatusCode::BAD_REQUEST,
-            Json(json!({ "error": "from is after to" })),
-        )
-            .into_response();
-    }
-    match app.store.history(&q.entity, &q.measure, from, to).await {
-        Ok(points) => Json(Series {
-            entity: q.entity,
-            measure: q.measure,
-            resolution_seconds: app.config.history.resolution_seconds,
-            points: points.into_iter().map(|(t, v)| Point { t, v }).collect(),
-        })
-        .into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "history query failed");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                Json(json!({ "error": "internal error" })),
-            )
-                .into_response()
         }
     }
 }

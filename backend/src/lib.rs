@@ -1,47 +1,39 @@
 //! Levels: a real-time system-flow and escalation dashboard for a health and care system.
 //!
 //! # Layout
-//! Data flows one way, and the modules follow it:
+//! Data flows one way, and the modules follow it. Each imports only modules above it in
+//! this list (docs/architecture.md shows the picture and how it is checked):
 //!
-//! - [`feeds`]: `POST /api/v1/feeds/{feed}`: authenticate, parse, validate, commit, publish.
-//! - [`store`]: the append-only event log and current state, behind the [`store::Store`] trait.
-//! - [`state`]: projections that rebuild the live state from the store.
-//! - [`escalation`]: OPEL levels from the live state by a policy file; declarations,
-//!   alerts with action cards, and level history.
-//! - [`live`]: the hub (sequence numbers, replay, fan-out), the websocket upgrade, and
-//!   sessions, which write each message's frames, encoded once, on threads of their own.
-//! - [`history`]: key measures sampled into time buckets, for trends.
-//! - [`discharge`]: the discharge view's list of delayed patients (never NHS numbers).
-//! - [`sim`]: the Somerset simulator, a producer that posts through the same HTTP path.
-//! - [`reference`]: sites and map areas loaded from configured files.
-//! - [`accounts`]: people's accounts, passwords (Argon2id), sessions and sign-in.
-//! - [`serve`]: the connection loop (HTTP/1 with upgrades, header timeout, graceful stop);
-//!   [`tls`]: optional HTTPS with rustls.
-//! - [`headers`]: security headers, with a Content-Security-Policy for the dashboard.
-//! - [`exports`]: aggregate exports for planning, small numbers suppressed.
-//! - [`audit`]: the append-only audit log and its admin-only API.
-//! - [`health`], [`metrics`]: `/healthz`, `/readyz` and `/metrics` for operations.
-//! - [`app`]: wires it all into one server; [`config`], [`telemetry`] and [`api_error`]
-//!   support it.
+//! - [`config`], [`text`], [`reference`], [`metrics`], [`telemetry`]: configuration, text
+//!   checks, the sites and areas, counters, logs.
+//! - [`feeds`]: a producer's batch parsed and validated into records (no HTTP, no store).
+//! - [`store`]: the append-only event log, current state and outbox, behind [`store::Store`].
+//! - [`accounts`], [`audit`]: accounts, passwords, sessions, producer tokens; the audit log.
+//! - [`state`]: the live state and the measures derived from records (the projection).
+//! - [`escalation`]: OPEL levels from the live state by a policy file; alerts and the
+//!   level history.
+//! - [`live`]: the hub (sequence numbers, replay, fan-out), the outbox follower that
+//!   publishes every committed write, and the websocket sessions. [`history`]: measures
+//!   sampled for trends. [`sim`]: the Somerset simulator, a producer over HTTP.
+//! - [`routes`]: the HTTP API: thin handlers over the modules above, and the extractors
+//!   that check who asks.
+//! - [`app`]: wires it all into one server, with [`serve`], [`tls`] and [`headers`].
 //!
 //! The views are the Yew app in `frontend/`; the wire types both sides share are in
 //! `levels-shared`.
 
 pub mod accounts;
-pub mod api_error;
 pub mod app;
 pub mod audit;
 pub mod config;
-pub mod discharge;
 pub mod escalation;
-pub mod exports;
 pub mod feeds;
 pub mod headers;
-pub mod health;
 pub mod history;
 pub mod live;
 pub mod metrics;
 pub mod reference;
+pub mod routes;
 pub mod serve;
 pub mod sim;
 pub mod state;

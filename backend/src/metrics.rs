@@ -1,12 +1,9 @@
-//! `GET /metrics`: counters for operations, in the Prometheus text format.
+//! Counters for operations, in the Prometheus text format (served at `GET /metrics`).
 //!
 //! Only counts and timings: no names, no records, nothing about patients, so the endpoint
 //! needs no sign-in and a Prometheus server can scrape it as it is.
 
-use crate::app::AppState;
-use axum::extract::State;
-use axum::http::{header, StatusCode};
-use axum::response::IntoResponse;
+use axum::http::StatusCode;
 use levels_shared::feed::Feed;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -155,14 +152,4 @@ impl Metrics {
         let _ = prometheus_client::encoding::text::encode(&mut text, &self.registry);
         text
     }
-}
-
-pub async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
-    (
-        [(
-            header::CONTENT_TYPE,
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-        )],
-        app.metrics.encode(),
-    )
 }

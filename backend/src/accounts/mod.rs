@@ -14,7 +14,7 @@
 pub mod displays;
 pub mod limits;
 pub mod passwords;
-pub mod routes;
+pub mod producers;
 pub mod sessions;
 pub mod tokens;
 

@@ -1,38 +1,14 @@
-//! Producer tokens an administrator creates, lists and revokes (DESIGN §9), by the command
-//! line (`levels token add|list|revoke`) or the API:
-//!
-//! - `GET /api/v1/tokens`: every token's name, feeds, sites and dates (never the token).
-//! - `POST /api/v1/tokens {name, feeds, sites}`: creates one and answers the token, once.
-//! - `DELETE /api/v1/tokens/{name}`: revokes it at once.
-//!
-//! The API needs an administrator's session and its CSRF token; every change is audited.
-//! A token may not take the name of a configured producer or the simulator's, whatever the
+//! Producer tokens an administrator creates, lists and revokes (docs/security.md), by the
+//! command line (`levels token add|list|revoke`) or the API (`routes::tokens`). A token may not take the name of a configured producer or the simulator's, whatever the
 //! case: records are keyed by producer, so it would share their ids and learn, from the
 //! duplicates and conflicts it is answered, which ids exist at other sites.
 
-use super::routes::Session;
 use super::sessions::{digest, new_token};
-use crate::api_error::ApiError;
-use crate::app::AppState;
 use crate::config::Config;
 use crate::store::{ProducerRow, Store, StoreError};
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get};
-use axum::{Json, Router};
 use chrono::Utc;
 use levels_shared::feed::Feed;
 use levels_shared::reference::ReferenceData;
-use serde::Deserialize;
-use serde_json::json;
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/tokens", get(list).post(create_route))
-        .route("/api/v1/tokens/{name}", delete(revoke_route))
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
@@ -58,7 +34,7 @@ pub fn reserved_names(config: &Config) -> Vec<&str> {
         .producers
         .iter()
         .map(|p| p.name.as_str())
-        .chain([crate::sim::PRODUCER])
+        .chain([super::producers::SIMULATOR])
         .collect()
 }
 
@@ -102,77 +78,4 @@ pub async fn create(
     };
     store.create_producer_token(&digest(&token), &row).await?;
     Ok(token)
-}
-
-async fn list(
-    State(app): State<AppState>,
-    session: Session,
-) -> Result<Json<Vec<ProducerRow>>, ApiError> {
-    session.require(session.user.role.administers(), "manage producer tokens")?;
-    Ok(Json(app.store.producer_tokens().await?))
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NewToken {
-    name: String,
-    feeds: Vec<Feed>,
-    sites: Vec<String>,
-}
-
-async fn create_route(
-    State(app): State<AppState>,
-    session: Session,
-    headers: HeaderMap,
-    body: Result<Json<NewToken>, JsonRejection>,
-) -> Result<Response, ApiError> {
-    session.require(session.user.role.administers(), "manage producer tokens")?;
-    session.check_csrf(&headers)?;
-    let Json(req) = body?;
-    let token = create(
-        app.store.as_ref(),
-        &app.reference,
-        &reserved_names(&app.config),
-        &req.name,
-        req.feeds.clone(),
-        req.sites.clone(),
-    )
-    .await?;
-    crate::audit::record(
-        app.store.as_ref(),
-        &session.user.name,
-        "token_create",
-        &format!("producer:{}", req.name),
-        json!({"feeds": req.feeds, "sites": req.sites}),
-        None,
-    )
-    .await?;
-    let body = json!({"name": req.name, "token": token, "feeds": req.feeds, "sites": req.sites,
-        "note": "This token is shown once: give it to the producer now."});
-    Ok((StatusCode::CREATED, Json(body)).into_response())
-}
-
-async fn revoke_route(
-    State(app): State<AppState>,
-    session: Session,
-    headers: HeaderMap,
-    Path(name): Path<String>,
-) -> Result<StatusCode, ApiError> {
-    session.require(session.user.role.administers(), "manage producer tokens")?;
-    session.check_csrf(&headers)?;
-    if !app.store.revoke_producer_token(&name, Utc::now()).await? {
-        return Err(ApiError::not_found(format!(
-            "no live token for the producer {name}"
-        )));
-    }
-    crate::audit::record(
-        app.store.as_ref(),
-        &session.user.name,
-        "token_revoke",
-        &format!("producer:{name}"),
-        json!({}),
-        None,
-    )
-    .await?;
-    Ok(StatusCode::NO_CONTENT)
 }

@@ -50,7 +50,7 @@ pub fn evaluate<R: Into<Reading>>(
         parameters.push(ParameterResult {
             key: p.key.clone(),
             label: p.label.clone(),
-            unit: super::inputs::unit(p.measure.get_ref()),
+            unit: super::measures::unit(p.measure.get_ref()),
             value,
             status,
             band,

@@ -2,66 +2,12 @@
 //! name for each pillar, each with the feed it comes from so stale data is never scored.
 
 use super::engine::{Input, Reading};
-use super::policy::PillarKind;
 use chrono::{DateTime, Utc};
 use levels_shared::beds::{self, BedPool, BedTotals};
 use levels_shared::community::CommunityRecord;
-use levels_shared::escalation::Unit;
 use levels_shared::feed::Feed;
 use levels_shared::live::{LiveState, SiteState};
 use levels_shared::reference::{ReferenceData, Site, SiteKind};
-
-/// The measures an acute pillar's parameters may read (DESIGN §6's nine acute parameters).
-pub const ACUTE_MEASURES: [&str; 9] = [
-    "handover_mean_minutes_today",
-    "ed_four_hour_performance",
-    "ed_majors_resus_occupancy",
-    "ed_median_minutes_to_treatment",
-    "ed_share_over_12h",
-    "ed_share_referred",
-    "ga_occupancy",
-    "ga_escalation_share",
-    "nctr_share_of_ga",
-];
-
-/// The measures a community pillar's parameters may read, for one locality or for all.
-/// Counts are per 100 caseload places so one threshold fits a locality and the whole.
-pub const COMMUNITY_MEASURES: [&str; 5] = [
-    "community_caseload_load",
-    "community_referrals_waiting_per_100_places",
-    "community_deferred_visit_share",
-    "community_unmet_hours_per_100_places",
-    "community_bed_occupancy",
-];
-
-/// How a measure's value is written.
-pub fn unit(measure: &str) -> Unit {
-    if measure.contains("minutes") {
-        Unit::Minutes
-    } else if measure.contains("per_100_places") {
-        Unit::Per100Places
-    } else {
-        Unit::Share
-    }
-}
-
-/// The measures a pillar's parameters may name.
-pub fn measures(kind: PillarKind) -> &'static [&'static str] {
-    match kind {
-        PillarKind::Acute => &ACUTE_MEASURES,
-        PillarKind::Community => &COMMUNITY_MEASURES,
-        PillarKind::System => &[],
-    }
-}
-
-/// The size measures a system member may be weighted by.
-pub fn sizes(member: PillarKind) -> &'static [&'static str] {
-    match member {
-        PillarKind::Acute => &["ga_beds_open"],
-        PillarKind::Community => &["community_places"],
-        PillarKind::System => &[],
-    }
-}
 
 fn judge(value: Option<f64>, stale: bool) -> Input {
     match (value, stale) {

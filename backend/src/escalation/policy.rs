@@ -17,29 +17,11 @@
 //!
 //! `[[actions]]` gives the action card raised with an alert for each pillar and level.
 
-use super::inputs;
+use super::measures;
+pub use super::measures::PillarKind;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use toml::Spanned;
-
-/// Where a pillar's parameters read their inputs from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PillarKind {
-    Acute,
-    Community,
-    System,
-}
-
-impl PillarKind {
-    pub fn code(self) -> &'static str {
-        match self {
-            PillarKind::Acute => "acute",
-            PillarKind::Community => "community",
-            PillarKind::System => "system",
-        }
-    }
-}
 
 /// How much one member of the system pillar weighs.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -218,7 +200,7 @@ impl Policy {
                 ));
             }
             check_members(pillar, &invalid)?;
-            let measures = inputs::measures(pillar.kind);
+            let measures = measures::measures(pillar.kind);
             for p in &pillar.parameters {
                 let measure = p.measure.get_ref();
                 if !measures.contains(&measure.as_str()) {
@@ -348,13 +330,13 @@ fn check_members(
                     format!("member {}: size must be more than 0", member.code()),
                 ));
             }
-            Size::Measure(name) if !inputs::sizes(member).contains(&name.as_str()) => {
+            Size::Measure(name) if !measures::sizes(member).contains(&name.as_str()) => {
                 return Err(invalid(
                     m.size.span().start,
                     format!(
                         "member {}: unknown size {name:?}; give a number or one of: {}",
                         member.code(),
-                        inputs::sizes(member).join(", ")
+                        measures::sizes(member).join(", ")
                     ),
                 ));
             }
@@ -395,7 +377,7 @@ impl Pillar {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::escalation::inputs::{ACUTE_MEASURES, COMMUNITY_MEASURES};
+    use crate::escalation::measures::{ACUTE_MEASURES, COMMUNITY_MEASURES};
 
     fn default_policy() -> Policy {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/escalation/default.toml");

@@ -1,12 +1,9 @@
-//! Feed ingest: `POST /api/v1/feeds/{feed}` (DESIGN §4).
-//!
-//! A request goes: authenticate → parse the body ([`body`]) → validate every record
-//! ([`fields`], then the feed's own module) → check the token's scope → commit the batch
-//! to the store (durable, deduplicated, with its outbox entry) → wait until the outbox
-//! follower ([`crate::live::follower`]) has published it to this replica's screens → answer.
-//! Any invalid record refuses the whole batch, so a producer never has half a batch applied.
+//! The feeds of the contract (docs/feeds.md): a producer's body parsed ([`body`]) and each
+//! record validated ([`fields`], then the feed's own module) into a [`Record`]. Any invalid
+//! record refuses the whole batch, and every error names its record, line and field
+//! ([`error`]). Nothing here knows HTTP or the store: `routes::feeds` receives the request
+//! and commits what this module accepts.
 
-pub mod auth;
 pub mod beds;
 pub mod body;
 pub mod community;
@@ -18,61 +15,49 @@ pub mod handovers;
 #[cfg(test)]
 mod proptests;
 
-use crate::app::AppState;
-use crate::state::Record;
-use crate::store::{Batch, Commit, NewRecord};
-use auth::Producer;
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{FromRequestParts, Path, State};
-use axum::http::request::Parts;
-use axum::http::{header, StatusCode};
-use axum::routing::post;
-use axum::{Json, Router};
 use body::RawRecord;
 use chrono::{DateTime, FixedOffset, Utc};
-use error::{IngestError, Invalid, RecordError};
+use error::{Invalid, RecordError};
 use fields::Fields;
+use levels_shared::beds::BedsRecord;
+use levels_shared::community::CommunityRecord;
+use levels_shared::discharge::DelayRecord;
+use levels_shared::ed::EdRecord;
 use levels_shared::feed::Feed;
+use levels_shared::handovers::HandoverRecord;
 use levels_shared::reference::ReferenceData;
-use serde::{Deserialize, Serialize};
 
-pub fn router(app: &AppState) -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/feeds/{feed}", post(ingest))
-        .route_layer(axum::middleware::from_fn_with_state(app.clone(), counted))
+/// A valid, accepted record of any feed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Record {
+    Beds(BedsRecord),
+    Handover(HandoverRecord),
+    Delay(DelayRecord),
+    Community(CommunityRecord),
+    Ed(EdRecord),
 }
 
-/// Counts every refusal for `/metrics` by feed and status, including those given from the
-/// request's head before `ingest` runs.
-async fn counted(
-    State(app): State<AppState>,
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    let feed = request
-        .uri()
-        .path()
-        .rsplit('/')
-        .next()
-        .unwrap_or_default()
-        .to_owned();
-    let response = next.run(request).await;
-    if !response.status().is_success() {
-        app.metrics.refused(&feed, response.status());
+impl Record {
+    pub fn site(&self) -> &str {
+        match self {
+            Record::Beds(r) => &r.site,
+            Record::Handover(r) => &r.site,
+            Record::Delay(r) => &r.site,
+            Record::Community(r) => &r.site,
+            Record::Ed(r) => &r.site,
+        }
     }
-    response
-}
 
-/// The answer to an accepted batch.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct IngestReply {
-    /// Records newly stored.
-    pub accepted: usize,
-    /// Records already stored with identical content, not applied again.
-    pub duplicates: usize,
-    /// The live sequence number that reflects this batch.
-    pub seq: u64,
+    /// Reads a stored record of `feed` back from its canonical JSON.
+    pub fn parse(feed: Feed, body: &str) -> Result<Record, serde_json::Error> {
+        Ok(match feed {
+            Feed::Beds => Record::Beds(serde_json::from_str(body)?),
+            Feed::Handovers => Record::Handover(serde_json::from_str(body)?),
+            Feed::DischargeDelays => Record::Delay(serde_json::from_str(body)?),
+            Feed::Community => Record::Community(serde_json::from_str(body)?),
+            Feed::Ed => Record::Ed(serde_json::from_str(body)?),
+        })
+    }
 }
 
 /// The fields every record has, whatever its feed.
@@ -87,50 +72,6 @@ pub struct RecordContext<'a> {
     pub reference: &'a ReferenceData,
     pub now: DateTime<Utc>,
     pub max_future_seconds: i64,
-}
-
-/// The canonical form the store keeps. The entity is what later records of the same feed
-/// update: a bed pool, a conveyance, a patient, a team, or the site's one ED.
-fn canonical(record: &Record) -> NewRecord {
-    let (record_id, site, entity, at, body) = match record {
-        Record::Beds(r) => (
-            &r.id,
-            &r.site,
-            r.pool.code(),
-            r.at,
-            serde_json::to_string(r),
-        ),
-        Record::Handover(r) => (
-            &r.id,
-            &r.site,
-            r.conveyance.as_str(),
-            r.at,
-            serde_json::to_string(r),
-        ),
-        Record::Delay(r) => (
-            &r.id,
-            &r.site,
-            r.patient.as_str(),
-            r.at,
-            serde_json::to_string(r),
-        ),
-        Record::Community(r) => (
-            &r.id,
-            &r.site,
-            r.team.as_str(),
-            r.at,
-            serde_json::to_string(r),
-        ),
-        Record::Ed(r) => (&r.id, &r.site, "ed", r.at, serde_json::to_string(r)),
-    };
-    NewRecord {
-        record_id: record_id.clone(),
-        site: site.clone(),
-        entity: entity.to_owned(),
-        at,
-        // Serialising plain data to a string cannot fail.
-        body: body.unwrap_or_default(),
-    }
 }
 
 /// Validates every record; either all are valid or every error is returned.
@@ -187,142 +128,6 @@ fn read_envelope(f: &mut Fields, ctx: &RecordContext) -> Envelope {
         id: id.unwrap_or_default(),
         site: site.unwrap_or_default(),
         at: at.unwrap_or_else(|| ctx.now.fixed_offset()),
-    }
-}
-
-/// What a request's head says, checked before its body is read: a producer whose token
-/// may post to this feed, in a format the contract accepts, announcing a body within the
-/// limit. A request refused for any of these is answered without reading its body, so a
-/// client without a token cannot make the server buffer bodies of up to the size limit,
-/// and nobody can make it wait for a body it would refuse anyway.
-pub struct Admitted {
-    producer: Producer,
-    feed: Feed,
-    format: body::Format,
-}
-
-impl FromRequestParts<AppState> for Admitted {
-    type Rejection = IngestError;
-
-    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, IngestError> {
-        let producer: Producer = app
-            .producers
-            .authenticate(&parts.headers, app.store.as_ref())
-            .await
-            .map_err(IngestError::Unauthorized)?;
-        let feed_name = match Path::<String>::from_request_parts(parts, app).await {
-            Ok(Path(name)) => name,
-            // Not UTF-8 once percent-decoded: name it as it was sent.
-            Err(_) => parts.uri.path().rsplit('/').next().unwrap_or("").to_owned(),
-        };
-        let feed = Feed::parse(&feed_name)
-            .ok_or_else(|| IngestError::UnknownFeed(fields::shown_name(&feed_name)))?;
-        if !producer.may_write(feed) {
-            return Err(IngestError::Forbidden(format!(
-                "this token may not post to the {feed} feed"
-            )));
-        }
-        let content_type = parts
-            .headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        let format = body::Format::from_content_type(content_type)
-            .ok_or_else(|| IngestError::UnsupportedMediaType(fields::shown_name(content_type)))?;
-        // A body announced as over the limit is refused before any of it is read.
-        let limit = app.config.ingest.max_body_bytes;
-        let announced = parts
-            .headers
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok());
-        if announced.is_some_and(|n| n > limit as u64) {
-            return Err(IngestError::TooLarge(limit));
-        }
-        Ok(Admitted {
-            producer,
-            feed,
-            format,
-        })
-    }
-}
-
-#[tracing::instrument(skip_all, fields(feed = %admitted.feed, producer = %admitted.producer.name))]
-async fn ingest(
-    State(app): State<AppState>,
-    admitted: Admitted,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Json<IngestReply>, IngestError> {
-    let Admitted {
-        producer,
-        feed,
-        format,
-    } = admitted;
-    let body = body.map_err(|e| match e.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => IngestError::TooLarge(app.config.ingest.max_body_bytes),
-        _ => IngestError::Body(e.body_text()),
-    })?;
-
-    let raw = body::parse(format, &body)?;
-    let now = Utc::now();
-    let ctx = RecordContext {
-        reference: &app.reference,
-        now,
-        max_future_seconds: app.config.ingest.max_future_seconds,
-    };
-    let records = validate_batch(feed, &raw, &ctx).map_err(IngestError::Invalid)?;
-    if let Some((i, r)) = records
-        .iter()
-        .enumerate()
-        .find(|(_, r)| !producer.may_write_site(r.site()))
-    {
-        return Err(IngestError::Forbidden(format!(
-            "record {i}: this token may not post for site {:?}",
-            r.site()
-        )));
-    }
-
-    let batch = Batch {
-        producer: producer.name.clone(),
-        feed,
-        received_at: now,
-        records: records.iter().map(canonical).collect(),
-    };
-    let ids: Vec<String> = batch.records.iter().map(|r| r.record_id.clone()).collect();
-    // A producer hanging up drops this handler: the commit runs in a task of its own so
-    // that it finishes or rolls back whole, never half-way through a statement.
-    let store = app.store.clone();
-    let commit = tokio::spawn(async move { store.commit(&batch).await })
-        .await
-        .map_err(|e| IngestError::Internal(format!("the ingest task failed: {e}")))??;
-    match commit {
-        Commit::Conflicts(positions) => Err(IngestError::Invalid(Invalid::of_records(
-            positions.into_iter().map(|i| RecordError {
-                index: raw[i].index,
-                line: raw[i].line,
-                field: "id".into(),
-                message: format!(
-                    "id {:?} was already accepted from this producer with different content",
-                    ids[i]
-                ),
-            }),
-        ))),
-        Commit::Committed {
-            accepted,
-            duplicates,
-            outbox,
-            ..
-        } => {
-            // Durable now; answered once screens of this replica are sent what it changed.
-            let seq = app.follower.published(&app, outbox).await;
-            tracing::info!(accepted, duplicates, seq, "batch accepted");
-            app.metrics.accepted(feed, accepted, duplicates);
-            Ok(Json(IngestReply {
-                accepted,
-                duplicates,
-                seq,
-            }))
-        }
     }
 }
 

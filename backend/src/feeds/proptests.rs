@@ -7,7 +7,7 @@ use super::body::{self, BodyError, Format, RawRecord, MAX_FIELDS, MAX_RECORDS};
 use super::error::{Invalid, MAX_LISTED_ERRORS};
 use super::fields::{self, MAX_COUNT};
 use super::{testing, validate_batch, RecordContext};
-use crate::state::Record;
+use crate::feeds::Record;
 use chrono::{DateTime, Duration, Utc};
 use levels_shared::discharge::DelayStatus;
 use levels_shared::feed::Feed;

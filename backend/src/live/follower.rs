@@ -7,12 +7,15 @@
 //! `LISTEN/NOTIFY` wakes every replica, so each fans out every write to its own screens,
 //! whichever replica took it. A poll catches anything a lost wake-up would miss.
 
-use crate::app::AppState;
+use super::hub::Hub;
 use crate::escalation::alerts;
-use crate::state::Record;
-use crate::store::Published;
+use crate::escalation::policy::Policy;
+use crate::feeds::Record;
+use crate::state::Projection;
+use crate::store::{Published, Store};
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::watch;
+use tokio::sync::{watch, Mutex};
 
 /// The longest a missed wake-up can delay a delta.
 const POLL: Duration = Duration::from_secs(1);
@@ -29,7 +32,7 @@ impl Progress {
     /// Waits (at most 10 s) until outbox entry `seq` is published here; returns the hub's
     /// `seq` then, which reflects the write. A write is durable before this is called, so
     /// a slow follower delays the answer, never the write.
-    pub async fn published(&self, app: &AppState, seq: Option<i64>) -> u64 {
+    pub async fn published(&self, hub: &Hub, seq: Option<i64>) -> u64 {
         if let Some(seq) = seq {
             let mut progress = self.0.clone();
             let reached =
@@ -39,7 +42,7 @@ impl Progress {
                 tracing::warn!(seq, "outbox entry not yet published after 10 s");
             }
         }
-        app.hub.seq()
+        hub.seq()
     }
 
     /// The last outbox entry published here.
@@ -48,9 +51,9 @@ impl Progress {
     }
 
     /// Waits until everything this process knows to be committed is published.
-    pub async fn caught_up(&self, app: &AppState) -> u64 {
-        let head = *app.store.outbox_head().borrow();
-        self.published(app, Some(head)).await
+    pub async fn caught_up(&self, store: &dyn Store, hub: &Hub) -> u64 {
+        let head = *store.outbox_head().borrow();
+        self.published(hub, Some(head)).await
     }
 }
 
@@ -60,8 +63,73 @@ pub fn start(from: i64) -> (watch::Sender<i64>, Progress) {
     (tx, Progress(rx))
 }
 
+/// What turns committed writes into what screens are sent: the projection behind its lock
+/// (held from apply to publish, so live `seq` follows commit order), the hub, and the store
+/// and policy to record the level changes that result.
+#[derive(Clone)]
+pub struct Publisher {
+    pub store: Arc<dyn Store>,
+    pub hub: Arc<Hub>,
+    pub projection: Arc<Mutex<Projection>>,
+    pub policy: Arc<Policy>,
+}
+
+impl Publisher {
+    /// Publishes one entry: records through the projection (which derives measures and
+    /// levels), changes as they are.
+    async fn apply(&self, published: Published) {
+        let mut projection = self.projection.lock().await;
+        match published {
+            Published::Records { feed, records } => {
+                let records = records
+                    .iter()
+                    .filter_map(|raw| match Record::parse(feed, raw.get()) {
+                        Ok(record) => Some(record),
+                        Err(e) => {
+                            tracing::error!(%feed, error = %e, "an outbox record is not valid; skipped");
+                            None
+                        }
+                    })
+                    .collect();
+                let changes = projection.apply(records, chrono::Utc::now());
+                self.hub.publish(changes);
+                self.record_levels(projection.take_level_changes()).await;
+            }
+            Published::Changes { changes } => {
+                projection.mirror(&changes);
+                self.hub.publish(changes);
+            }
+        }
+    }
+
+    async fn record_levels(&self, changes: Vec<levels_shared::escalation::LevelChange>) {
+        alerts::record_levels(self.store.as_ref(), &self.policy, changes).await;
+    }
+
+    /// Measures such as the longest wait and hours lost grow with the clock, not only with
+    /// data: recomputes and publishes them every `period` until shutdown.
+    pub async fn refresh_measures(self, period: Duration) {
+        let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+        let mut closed = self.hub.closed();
+        loop {
+            tokio::select! {
+                _ = ticker.tick() => {}
+                _ = closed.wait_for(|c| *c) => break,
+            }
+            let mut projection = self.projection.lock().await;
+            let now = chrono::Utc::now();
+            let changes = projection.refresh(now);
+            self.hub.publish(changes);
+            self.record_levels(projection.take_level_changes()).await;
+            // Levels that moved while no replica led (or before this one did) are recorded
+            // now; those already stored are skipped.
+            self.record_levels(projection.levels_now(now)).await;
+        }
+    }
+}
+
 /// Publishes outbox entries after `from` as they are committed, until shutdown.
-pub async fn run(app: AppState, progress: watch::Sender<i64>) {
+pub async fn run(app: Publisher, progress: watch::Sender<i64>) {
     let mut from = *progress.borrow();
     let mut head = app.store.outbox_head();
     let mut closed = app.hub.closed();
@@ -81,7 +149,7 @@ pub async fn run(app: AppState, progress: watch::Sender<i64>) {
                         );
                     }
                     match published {
-                        Ok(published) => apply(&app, published).await,
+                        Ok(published) => app.apply(published).await,
                         // The write itself is stored; only its fan-out is lost. Going on
                         // past it keeps every later write flowing.
                         Err(e) => {
@@ -109,33 +177,6 @@ pub async fn run(app: AppState, progress: watch::Sender<i64>) {
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "pruning the outbox failed"),
             }
-        }
-    }
-}
-
-/// Publishes one entry: records through the projection (which derives measures and
-/// levels), changes as they are.
-async fn apply(app: &AppState, published: Published) {
-    let mut projection = app.projection.lock().await;
-    match published {
-        Published::Records { feed, records } => {
-            let records = records
-                .iter()
-                .filter_map(|raw| match Record::parse(feed, raw.get()) {
-                    Ok(record) => Some(record),
-                    Err(e) => {
-                        tracing::error!(%feed, error = %e, "an outbox record is not valid; skipped");
-                        None
-                    }
-                })
-                .collect();
-            let changes = projection.apply(records, chrono::Utc::now());
-            app.hub.publish(changes);
-            alerts::record_levels(app, projection.take_level_changes()).await;
-        }
-        Published::Changes { changes } => {
-            projection.mirror(&changes);
-            app.hub.publish(changes);
         }
     }
 }

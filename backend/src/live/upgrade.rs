@@ -4,7 +4,6 @@
 //! grows to the size of the largest message it ever sent (axum's `WebSocket` can do
 //! neither).
 
-use crate::api_error::ApiError;
 use axum::extract::Request;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -41,7 +40,9 @@ impl IntoResponse for UpgradeError {
             UpgradeError::NotUpgrade | UpgradeError::Key => StatusCode::BAD_REQUEST,
             UpgradeError::Version | UpgradeError::NotUpgradable => StatusCode::UPGRADE_REQUIRED,
         };
-        let mut response = ApiError::new(status, self.to_string()).into_response();
+        // The JSON API's error shape (`routes::ApiError`): `{"error": "..."}`.
+        let body = axum::Json(serde_json::json!({ "error": self.to_string() }));
+        let mut response = (status, body).into_response();
         let headers = response.headers_mut();
         match self {
             UpgradeError::Method => {

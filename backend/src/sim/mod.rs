@@ -27,7 +27,7 @@ use std::sync::Arc;
 use tokio::sync::watch;
 
 /// The producer name the simulator posts as: no producer token may take it.
-pub const PRODUCER: &str = "simulator";
+pub const PRODUCER: &str = crate::accounts::producers::SIMULATOR;
 
 /// Posts simulated feeds to `base_url` until `closed` turns true.
 pub async fn run(

@@ -8,16 +8,11 @@ pub mod calendar;
 pub mod delays;
 pub mod handovers;
 
-use crate::escalation::alerts;
-use crate::escalation::assess::assess;
-use crate::escalation::policy::Policy;
-use crate::escalation::settle::Settler;
+use crate::feeds::Record;
 use crate::store::{StateRow, StoreError};
 use chrono::{DateTime, Utc};
-use levels_shared::beds::{BedPool, BedsRecord};
-use levels_shared::community::CommunityRecord;
+use levels_shared::beds::BedPool;
 use levels_shared::discharge::{DelayRecord, DelayStatus, DelayedPatient};
-use levels_shared::ed::EdRecord;
 use levels_shared::escalation::{Entity, Explanation, LevelChange, LevelKind};
 use levels_shared::feed::Feed;
 use levels_shared::handovers::HandoverRecord;
@@ -25,39 +20,6 @@ use levels_shared::live::{Change, LiveState};
 use levels_shared::reference::ReferenceData;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
-
-/// A valid, accepted record of any feed.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Record {
-    Beds(BedsRecord),
-    Handover(HandoverRecord),
-    Delay(DelayRecord),
-    Community(CommunityRecord),
-    Ed(EdRecord),
-}
-
-impl Record {
-    pub fn site(&self) -> &str {
-        match self {
-            Record::Beds(r) => &r.site,
-            Record::Handover(r) => &r.site,
-            Record::Delay(r) => &r.site,
-            Record::Community(r) => &r.site,
-            Record::Ed(r) => &r.site,
-        }
-    }
-
-    /// Reads a stored record of `feed` back from its canonical JSON.
-    pub fn parse(feed: Feed, body: &str) -> Result<Record, serde_json::Error> {
-        Ok(match feed {
-            Feed::Beds => Record::Beds(serde_json::from_str(body)?),
-            Feed::Handovers => Record::Handover(serde_json::from_str(body)?),
-            Feed::DischargeDelays => Record::Delay(serde_json::from_str(body)?),
-            Feed::Community => Record::Community(serde_json::from_str(body)?),
-            Feed::Ed => Record::Ed(serde_json::from_str(body)?),
-        })
-    }
-}
 
 /// What the server keeps beyond the live state: every conveyance and every patient on the
 /// list, from which the streamed measures are derived, and each site's occupied G&A beds
@@ -73,29 +35,26 @@ pub struct Projection {
     /// The live state as published, which escalation reads its inputs from.
     live: LiveState,
     escalation: Option<Escalation>,
-    settler: Settler,
     /// Calculated levels that changed since last taken, for the level history.
     level_changes: Vec<LevelChange>,
 }
 
-/// What computing OPEL levels needs: the policy, and the sites, teams and localities.
-pub struct Escalation {
-    pub policy: Arc<Policy>,
-    pub reference: Arc<ReferenceData>,
-    /// Replaces every pillar's settling time when set (configuration).
-    pub settle_minutes: Option<u32>,
+/// What calculates OPEL levels from the live state. The escalation module implements it
+/// (`escalation::Escalator`); the projection calls it after every change, so levels follow
+/// the figures in the same publish. A trait, so that state does not depend on escalation.
+pub trait Assessor: Send {
+    /// Every entity's calculated level as it should now be shown (settled), given the live
+    /// state with its levels as last shown.
+    fn assess(&mut self, live: &LiveState, now: DateTime<Utc>) -> Vec<(Entity, Explanation)>;
+    /// Whether `entity` is one the policy gives a level to.
+    fn knows(&self, entity: &Entity) -> bool;
 }
 
-impl Escalation {
-    /// How long a new level of `entity` must hold before it is shown.
-    fn settle(&self, entity: &Entity) -> chrono::Duration {
-        let minutes = self.settle_minutes.unwrap_or_else(|| {
-            self.policy
-                .pillar(alerts::pillar_of(entity))
-                .map_or(0, |p| p.settle_minutes)
-        });
-        chrono::Duration::minutes(i64::from(minutes))
-    }
+/// What calculating OPEL levels needs: the assessor, and the reference data's localities
+/// (the categories of the breakdown by home locality).
+pub struct Escalation {
+    pub assessor: Box<dyn Assessor>,
+    pub reference: Arc<ReferenceData>,
 }
 
 impl Projection {
@@ -182,14 +141,10 @@ impl Projection {
         for change in &changes {
             self.live.apply(change);
         }
-        let Some(esc) = &self.escalation else {
+        let Some(esc) = &mut self.escalation else {
             return changes;
         };
-        let (settler, levels) = (&mut self.settler, &self.live.levels);
-        let assessed = assess(&esc.policy, &esc.reference, &self.live, now, |entity, e| {
-            let current = levels.get(entity).and_then(|l| l.calculated.as_ref());
-            settler.settle(entity, e, current, esc.settle(entity), now)
-        });
+        let assessed = esc.assessor.assess(&self.live, now);
         for (entity, explanation) in assessed {
             let current = self
                 .live
@@ -369,7 +324,7 @@ pub fn project(
     if let Some(esc) = &projection.escalation {
         for (entity, explanation) in shown {
             // Only what this policy still gives a level to.
-            if alerts::is_known(&entity, &esc.policy, &esc.reference) {
+            if esc.assessor.knows(&entity) {
                 projection.live.levels.entry(entity).or_default().calculated = Some(explanation);
             }
         }

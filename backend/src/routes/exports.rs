@@ -6,9 +6,7 @@
 //!   `*`: [`levels_shared::disclosure`]); a discharge coordinator gets exact figures for their
 //!   own organisation's sites, as their patient list has them.
 
-use crate::accounts::routes::Session;
-use crate::api_error::ApiError;
-use crate::app::AppState;
+use super::{ApiError, AppState, Session};
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};

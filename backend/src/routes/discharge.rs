@@ -7,7 +7,7 @@
 //! patients (DESIGN §9); every view is audited. It never carries NHS numbers: the
 //! projection drops them on the way in.
 
-use crate::app::AppState;
+use super::{ApiError, AppState, Session};
 use axum::extract::{ConnectInfo, State};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -24,9 +24,9 @@ pub fn router() -> Router<AppState> {
 /// The delayed patients as of now.
 async fn patients(
     State(app): State<AppState>,
-    session: crate::accounts::routes::Session,
+    session: Session,
     ConnectInfo(address): ConnectInfo<std::net::SocketAddr>,
-) -> Result<Json<DelayedPatients>, crate::api_error::ApiError> {
+) -> Result<Json<DelayedPatients>, ApiError> {
     session.require(session.user.role.sees_patients(), "see patient-level data")?;
     let now = Utc::now();
     // Only the coordinator's own organisation's sites.

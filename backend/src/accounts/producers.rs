@@ -1,6 +1,6 @@
 //! Producer bearer tokens and what each may write (DESIGN §4, §9). Tokens are compared by
 //! their SHA-256 digest: those an administrator creates (`levels token add`, or the API in
-//! `tokens.rs`) are stored only as digests and checked on every request, so a revoked token
+//! `routes::tokens`) are stored only as digests and checked on every request, so a revoked token
 //! stops working at once; those in the configuration file are for demos and tests.
 
 use crate::accounts::sessions::digest;
@@ -9,6 +9,9 @@ use crate::store::{ProducerRow, Store};
 use axum::http::{header, HeaderMap};
 use levels_shared::feed::Feed;
 use std::collections::{HashMap, HashSet};
+
+/// The producer name the simulator posts as (`sim`): reserved, so no token may take it.
+pub const SIMULATOR: &str = "simulator";
 
 /// A feed producer, as identified by its token.
 #[derive(Debug, Clone)]

@@ -1,10 +1,11 @@
 //! Probes for whoever runs Levels: `/healthz` (the process answers) and `/readyz` (it can
 //! serve: the database answers, reference data is loaded, it is not shutting down). A load
-//! balancer sends traffic only to replicas that are ready.
+//! balancer sends traffic only to replicas that are ready. And `/metrics` (`crate::metrics`).
 
-use crate::app::AppState;
+use super::AppState;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
 use axum::Json;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -45,5 +46,16 @@ pub async fn readyz(State(app): State<AppState>) -> (StatusCode, Json<Value>) {
             // The last outbox entry this replica has sent to its screens.
             "published": app.follower.last(),
         })),
+    )
+}
+
+/// The counters, for a Prometheus server to scrape.
+pub async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        app.metrics.encode(),
     )
 }

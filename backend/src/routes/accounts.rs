@@ -3,13 +3,11 @@
 //! is signed in (401 when nobody is). A wrong name and a wrong password get the same answer
 //! and take the same time.
 
-use super::{limits, passwords, sessions};
-use crate::api_error::ApiError;
-use crate::app::AppState;
-use crate::store::UserRow;
+use super::session::client_address;
+use super::{ApiError, AppState, Session};
+use crate::accounts::{limits, passwords, sessions};
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, FromRequestParts, State};
-use axum::http::request::Parts;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -27,98 +25,11 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/me", get(me))
 }
 
-/// The signed-in account of a request, with its session's CSRF token and cookie digest.
-#[derive(Debug, Clone)]
-pub struct Session {
-    pub user: UserRow,
-    pub csrf: String,
-    pub token_hash: String,
-}
-
-impl Session {
-    /// 403 unless the account's role allows `what`.
-    pub fn require(&self, allowed: bool, what: &str) -> Result<(), ApiError> {
-        if allowed {
-            Ok(())
-        } else {
-            Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                format!("a {} may not {what}", self.user.role.label().to_lowercase()),
-            ))
-        }
-    }
-
-    /// 403 unless the request carries this session's CSRF token in `X-CSRF-Token`: a page
-    /// on another site can make the browser send the cookie, but cannot read the token.
-    pub fn check_csrf(&self, headers: &HeaderMap) -> Result<(), ApiError> {
-        if headers.get("x-csrf-token").and_then(|v| v.to_str().ok()) == Some(self.csrf.as_str()) {
-            Ok(())
-        } else {
-            Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "the X-CSRF-Token header is missing or wrong",
-            ))
-        }
-    }
-
-    fn me(&self) -> Me {
-        Me {
-            name: self.user.name.clone(),
-            display_name: self.user.display_name.clone(),
-            role: self.user.role,
-            organisation: self.user.organisation.clone(),
-            csrf: self.csrf.clone(),
-        }
-    }
-}
-
-impl FromRequestParts<AppState> for Session {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
-        let signed_out = || ApiError::new(StatusCode::UNAUTHORIZED, "sign in first");
-        let token = sessions::token(&parts.headers, app.config.sessions.secure_cookies)
-            .map_err(|e| ApiError::new(StatusCode::UNAUTHORIZED, e.to_string()))?
-            .ok_or_else(signed_out)?;
-        let token_hash = sessions::digest(&token);
-        let (user, csrf) = app
-            .store
-            .session(&token_hash, Utc::now())
-            .await?
-            .ok_or_else(signed_out)?;
-        Ok(Session {
-            user,
-            csrf,
-            token_hash,
-        })
-    }
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Login {
     name: String,
     password: String,
-}
-
-/// The client's address: the connection's, or, from the configured trusted proxy, the one
-/// the proxy appended last to `X-Forwarded-For` (earlier entries the client could forge).
-pub fn client_address(
-    connection: SocketAddr,
-    headers: &HeaderMap,
-    trusted: Option<std::net::IpAddr>,
-) -> SocketAddr {
-    if trusted != Some(connection.ip()) {
-        return connection;
-    }
-    headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .last()
-        .and_then(|ip| ip.trim().parse().ok())
-        .map_or(connection, |ip| SocketAddr::new(ip, 0))
 }
 
 async fn login(
