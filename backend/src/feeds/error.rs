@@ -1,7 +1,5 @@
-//! The answers ingest gives when it refuses a request (DESIGN §4).
-//!
-//! Policy: every refusal says what was wrong in words a producer's engineer can act on;
-//! store failures are logged in full and answered with a bare 500, never leaking internals.
+//! Why records are refused: each error names the record, its line and field (docs/feeds.md).
+//! `routes::feeds::IngestError` carries them, and every other refusal, to the producer.
 
 use serde::Serialize;
 
