@@ -3,6 +3,7 @@
 //! database cannot be used to sign in.
 
 use axum::http::HeaderMap;
+use cookie::{Cookie, SameSite};
 use sha2::{Digest, Sha256};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -60,11 +61,14 @@ pub fn digest(token: &str) -> String {
 
 /// The `Set-Cookie` value that starts a session lasting `max_age_seconds`.
 pub fn set_cookie(token: &str, max_age_seconds: i64, secure: bool) -> String {
-    format!(
-        "{}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_seconds}{}",
-        cookie_name(secure),
-        if secure { "; Secure" } else { "" }
-    )
+    Cookie::build((cookie_name(secure), token))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .max_age(cookie::time::Duration::seconds(max_age_seconds))
+        .secure(secure)
+        .build()
+        .to_string()
 }
 
 /// The `Set-Cookie` value that ends it in the browser.
@@ -90,16 +94,16 @@ pub fn token(headers: &HeaderMap, secure: bool) -> Result<Option<String>, TwoSes
         .get_all(axum::http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .filter(|(name, _)| *name == HOST_COOKIE || (!secure && *name == COOKIE));
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .filter(|c| c.name() == HOST_COOKIE || (!secure && c.name() == COOKIE));
     let first = sessions.next();
     if sessions.next().is_some() {
         return Err(TwoSessionCookies);
     }
     Ok(first
-        .filter(|(name, _)| *name == cookie_name(secure))
-        .map(|(_, value)| value.to_owned())
+        .filter(|c| c.name() == cookie_name(secure))
+        .map(|c| c.value().to_owned())
         .filter(|v| !v.is_empty()))
 }
 
@@ -110,12 +114,16 @@ mod tests {
 
     #[test]
     fn the_cookie_is_http_only_strict_and_secure_over_tls() {
-        let c = set_cookie("abc", 3600, true);
-        assert_eq!(
-            c,
-            "__Host-levels_session=abc; Path=/; HttpOnly; SameSite=Strict; Max-Age=3600; Secure"
-        );
-        assert!(!set_cookie("abc", 3600, false).contains("Secure"));
+        let c = Cookie::parse(set_cookie("abc", 3600, true)).expect("a valid Set-Cookie");
+        assert_eq!((c.name(), c.value()), ("__Host-levels_session", "abc"));
+        assert_eq!(c.path(), Some("/"));
+        assert_eq!(c.http_only(), Some(true));
+        assert_eq!(c.same_site(), Some(SameSite::Strict));
+        assert_eq!(c.max_age(), Some(cookie::time::Duration::seconds(3600)));
+        assert_eq!(c.secure(), Some(true));
+        let plain = Cookie::parse(set_cookie("abc", 3600, false)).expect("a valid Set-Cookie");
+        assert_eq!(plain.name(), "levels_session");
+        assert_ne!(plain.secure(), Some(true));
     }
 
     #[test]
