@@ -184,15 +184,9 @@ async fn logout(
             .revoke_session(&session.token_hash, Utc::now())
             .await?;
         app.revocations.ended();
-        crate::audit::record(
-            app.store.as_ref(),
-            &session.user.name,
-            "logout",
-            "session",
-            json!({}),
-            None,
-        )
-        .await?;
+        session
+            .audit(app.store.as_ref(), "logout", "session", json!({}))
+            .await?;
         tracing::info!(name = ?session.user.name, "signed out");
     }
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]).into_response())

@@ -3,7 +3,7 @@
 //! written by `audit::record`; nothing in Levels changes or deletes an entry.
 
 use super::{Admin, ApiError, AppState};
-use crate::audit::{cell, record};
+use crate::audit::cell;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::header;
@@ -39,15 +39,14 @@ async fn log(
         .audit_log(from, to, q.limit.unwrap_or(10_000).clamp(1, 10_000))
         .await?;
     let csv = q.format.as_deref() == Some("csv");
-    record(
-        app.store.as_ref(),
-        &session.user.name,
-        if csv { "export_audit" } else { "view_audit" },
-        "audit",
-        serde_json::json!({"from": from, "to": to, "entries": entries.len()}),
-        None,
-    )
-    .await?;
+    session
+        .audit(
+            app.store.as_ref(),
+            if csv { "export_audit" } else { "view_audit" },
+            "audit",
+            serde_json::json!({"from": from, "to": to, "entries": entries.len()}),
+        )
+        .await?;
     if !csv {
         return Ok(Json(entries).into_response());
     }

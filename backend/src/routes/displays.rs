@@ -132,15 +132,14 @@ async fn create_route(
 ) -> Result<Response, ApiError> {
     let Json(req) = body?;
     let token = enrolment(app.store.as_ref(), &req.name).await?;
-    crate::audit::record(
-        app.store.as_ref(),
-        &session.user.name,
-        "display_link",
-        &format!("display:{}", req.name),
-        json!({}),
-        None,
-    )
-    .await?;
+    session
+        .audit(
+            app.store.as_ref(),
+            "display_link",
+            &format!("display:{}", req.name),
+            json!({}),
+        )
+        .await?;
     let body = json!({"name": req.name, "enrolment_path": format!("/enrol?token={token}"),
         "note": "Open this link once on the screen, within 7 days."});
     Ok((StatusCode::CREATED, Json(body)).into_response())
@@ -160,14 +159,13 @@ async fn revoke_route(
         return Err(ApiError::not_found(format!("no enabled screen {name}")));
     }
     app.revocations.ended();
-    crate::audit::record(
-        app.store.as_ref(),
-        &session.user.name,
-        "display_revoke",
-        &format!("display:{name}"),
-        json!({}),
-        None,
-    )
-    .await?;
+    session
+        .audit(
+            app.store.as_ref(),
+            "display_revoke",
+            &format!("display:{name}"),
+            json!({}),
+        )
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -61,15 +61,14 @@ async fn delays(State(app): State<AppState>, session: Session) -> Result<Respons
             }
         }
     }
-    crate::audit::record(
-        app.store.as_ref(),
-        &session.user.name,
-        "export_delays",
-        "exports:delays",
-        json!({"rows": rows}),
-        None,
-    )
-    .await?;
+    session
+        .audit(
+            app.store.as_ref(),
+            "export_delays",
+            "exports:delays",
+            json!({"rows": rows}),
+        )
+        .await?;
     let body = out.into_inner().unwrap_or_default();
     Ok((
         [

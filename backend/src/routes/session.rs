@@ -5,7 +5,7 @@
 
 use super::{ApiError, AppState};
 use crate::accounts::sessions;
-use crate::store::UserRow;
+use crate::store::{Store, StoreError, UserRow};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
@@ -45,6 +45,18 @@ impl Session {
                 "the X-CSRF-Token header is missing or wrong",
             ))
         }
+    }
+
+    /// Records in the audit log that this account did or saw `action` on `subject`
+    /// (`audit::record`); an action whose audit cannot be written must not go ahead.
+    pub async fn audit(
+        &self,
+        store: &dyn Store,
+        action: &str,
+        subject: &str,
+        detail: serde_json::Value,
+    ) -> Result<(), StoreError> {
+        crate::audit::record(store, &self.user.name, action, subject, detail, None).await
     }
 
     pub fn me(&self) -> Me {

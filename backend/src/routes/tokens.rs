@@ -56,15 +56,14 @@ async fn create_route(
         req.sites.clone(),
     )
     .await?;
-    crate::audit::record(
-        app.store.as_ref(),
-        &session.user.name,
-        "token_create",
-        &format!("producer:{}", req.name),
-        json!({"feeds": req.feeds, "sites": req.sites}),
-        None,
-    )
-    .await?;
+    session
+        .audit(
+            app.store.as_ref(),
+            "token_create",
+            &format!("producer:{}", req.name),
+            json!({"feeds": req.feeds, "sites": req.sites}),
+        )
+        .await?;
     let body = json!({"name": req.name, "token": token, "feeds": req.feeds, "sites": req.sites,
         "note": "This token is shown once: give it to the producer now."});
     Ok((StatusCode::CREATED, Json(body)).into_response())
@@ -80,14 +79,13 @@ async fn revoke_route(
             "no live token for the producer {name}"
         )));
     }
-    crate::audit::record(
-        app.store.as_ref(),
-        &session.user.name,
-        "token_revoke",
-        &format!("producer:{name}"),
-        json!({}),
-        None,
-    )
-    .await?;
+    session
+        .audit(
+            app.store.as_ref(),
+            "token_revoke",
+            &format!("producer:{name}"),
+            json!({}),
+        )
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
