@@ -579,6 +579,21 @@ async fn a_screen_enrols_once_by_link_for_a_display_session_and_is_revoked_at_on
         .expect("answer");
     assert_eq!(revoke.status().as_u16(), 204);
     assert_eq!(me(&app, Some(&pair)).await.0, 401);
+    // Revoked already, or not a screen at all: 404, and a person's account is untouched.
+    for name in ["ops-wall-1", "admin"] {
+        let again = app
+            .http
+            .delete(app.url(&format!("/api/v1/displays/{name}")))
+            .header("cookie", app.cookie(Role::Admin))
+            .header("x-csrf-token", app.csrf(Role::Admin))
+            .send()
+            .await
+            .expect("answer");
+        assert_eq!(again.status().as_u16(), 404, "{name}");
+        let body: serde_json::Value = again.json().await.expect("json");
+        assert_eq!(body["error"], format!("no enabled screen {name}"));
+    }
+    assert_eq!(me(&app, Some(&app.cookie(Role::Admin))).await.0, 200);
     app.stop().await;
 }
 

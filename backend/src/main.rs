@@ -186,26 +186,16 @@ async fn display(command: DisplayCommand) -> anyhow::Result<()> {
         }
         DisplayCommand::Revoke { name, config } => {
             let store = open_store(config).await?;
-            let is_display = store
-                .user_by_name(&name)
-                .await?
-                .is_some_and(|u| u.role == Role::Display);
-            if !is_display {
-                anyhow::bail!("{name} is not a screen");
-            }
-            if store.disable_user(&name, chrono::Utc::now()).await? {
-                let subject = format!("display:{name}");
-                audited(
-                    store.as_ref(),
-                    "display_revoke",
-                    subject,
-                    serde_json::json!({}),
-                )
-                .await?;
-                println!("Revoked the screen {name}.");
-            } else {
-                anyhow::bail!("no enabled account {name}");
-            }
+            levels::accounts::displays::revoke(store.as_ref(), &name).await?;
+            let subject = format!("display:{name}");
+            audited(
+                store.as_ref(),
+                "display_revoke",
+                subject,
+                serde_json::json!({}),
+            )
+            .await?;
+            println!("Revoked the screen {name}.");
         }
     }
     Ok(())

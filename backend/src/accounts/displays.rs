@@ -49,3 +49,15 @@ pub async fn enrolment(store: &dyn Store, name: &str) -> Result<String, AccountE
         .await?;
     Ok(token)
 }
+
+/// Revokes the screen `name`: disables its `display` account, which ends its sessions.
+pub async fn revoke(store: &dyn Store, name: &str) -> Result<(), AccountError> {
+    let is_display = store
+        .user_by_name(name)
+        .await?
+        .is_some_and(|u| u.role == Role::Display);
+    if !is_display || !store.disable_user(name, Utc::now()).await? {
+        return Err(AccountError::NoScreen(name.to_owned()));
+    }
+    Ok(())
+}

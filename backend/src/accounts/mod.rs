@@ -37,6 +37,8 @@ pub enum AccountError {
     Text(#[from] crate::text::TextError),
     #[error("password hashing failed: {0}")]
     Hash(String),
+    #[error("no enabled screen {0}")]
+    NoScreen(String),
 }
 
 /// The demo's accounts: (login name, role, organisation).

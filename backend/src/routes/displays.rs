@@ -8,7 +8,7 @@
 
 use super::session::same_origin;
 use super::{Admin, ApiError, AppState};
-use crate::accounts::displays::{enrolment, SESSION_DAYS};
+use crate::accounts::displays::{enrolment, revoke, SESSION_DAYS};
 use crate::accounts::sessions::{self, digest, new_token};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
@@ -17,7 +17,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use chrono::{Duration, Utc};
-use levels_shared::access::Role;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -150,14 +149,7 @@ async fn revoke_route(
     Admin(session): Admin,
     Path(name): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let is_display = app
-        .store
-        .user_by_name(&name)
-        .await?
-        .is_some_and(|u| u.role == Role::Display);
-    if !is_display || !app.store.disable_user(&name, Utc::now()).await? {
-        return Err(ApiError::not_found(format!("no enabled screen {name}")));
-    }
+    revoke(app.store.as_ref(), &name).await?;
     app.revocations.ended();
     session
         .audit(

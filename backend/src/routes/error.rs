@@ -43,12 +43,14 @@ impl From<StoreError> for ApiError {
     }
 }
 
-/// A refused account change: the store's answer, or a 422 saying what to fix.
+/// A refused account change: the store's answer, a 404 for a screen that is not there, or
+/// a 422 saying what to fix.
 impl From<crate::accounts::AccountError> for ApiError {
     fn from(e: crate::accounts::AccountError) -> ApiError {
         match e {
             crate::accounts::AccountError::Store(e) => e.into(),
             crate::accounts::AccountError::Text(e) => e.into(),
+            e @ crate::accounts::AccountError::NoScreen(_) => ApiError::not_found(e.to_string()),
             other => ApiError::unprocessable(other.to_string()),
         }
     }
