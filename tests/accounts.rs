@@ -593,7 +593,7 @@ async fn a_screen_enrols_once_by_link_for_a_display_session_and_is_revoked_at_on
         let body: serde_json::Value = again.json().await.expect("json");
         assert_eq!(body["error"], format!("no enabled screen {name}"));
     }
-    assert_eq!(me(&app, Some(&app.cookie(Role::Admin))).await.0, 200);
+    assert_eq!(me(&app, Some(app.cookie(Role::Admin))).await.0, 200);
     app.stop().await;
 }
 
