@@ -130,6 +130,31 @@ fn parse_json(body: &[u8]) -> Result<Vec<RawRecord>, BodyError> {
 
 const BATCH_SHAPE: &str = "the body must be an array of records or {\"records\": [...]}";
 
+/// A visitor's methods for the JSON scalars it does not accept: each is refused by the
+/// visitor's own `not`, which names what was found where something else was expected.
+macro_rules! refuse_scalars {
+    () => {
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Err(self.not("a boolean"))
+        }
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+            Err(self.not("a number"))
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+            Err(self.not("a number"))
+        }
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+            Err(self.not("a number"))
+        }
+        fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+            Err(self.not("a string"))
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Err(self.not("null"))
+        }
+    };
+}
+
 /// The whole body: an array of records or `{"records": [...]}` with nothing else.
 struct Batch<'a> {
     found: Found<'a>,
@@ -184,24 +209,7 @@ impl<'de> Visitor<'de> for Batch<'_> {
         })
     }
 
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-        Err(self.not("a boolean"))
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-        Err(self.not("a number"))
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-        Err(self.not("a number"))
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-        Err(self.not("a number"))
-    }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-        Err(self.not("a string"))
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Err(self.not("null"))
-    }
+    refuse_scalars!();
 }
 
 /// The array of records of `{"records": [...]}`.
@@ -228,35 +236,20 @@ impl<'de> Visitor<'de> for Records<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
-        Err(not_records(self.found, "an object"))
+        Err(self.not("an object"))
     }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-        Err(not_records(self.found, "a boolean"))
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-        Err(not_records(self.found, "a number"))
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-        Err(not_records(self.found, "a number"))
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-        Err(not_records(self.found, "a number"))
-    }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-        Err(not_records(self.found, "a string"))
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Err(not_records(self.found, "null"))
-    }
+    refuse_scalars!();
 }
 
-fn not_records<E: de::Error>(found: Found, what: &str) -> E {
-    stop(
-        found,
-        Problem::Shape(format!(
-            "\"records\" must be an array of records, not {what}"
-        )),
-    )
+impl Records<'_> {
+    fn not<E: de::Error>(&self, what: &str) -> E {
+        stop(
+            self.found,
+            Problem::Shape(format!(
+                "\"records\" must be an array of records, not {what}"
+            )),
+        )
+    }
 }
 
 /// Reads the elements of the records array, at most [`MAX_RECORDS`] of them.
@@ -332,24 +325,7 @@ impl<'de> Visitor<'de> for Record<'_> {
     fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
         Err(self.not("an array"))
     }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-        Err(self.not("a boolean"))
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-        Err(self.not("a number"))
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-        Err(self.not("a number"))
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-        Err(self.not("a number"))
-    }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-        Err(self.not("a string"))
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Err(self.not("null"))
-    }
+    refuse_scalars!();
 }
 
 /// A field's value: scalars as they are; arrays and objects skipped (without recursion)
