@@ -5,8 +5,10 @@
 #   scripts/bench.sh           release build, full run (several minutes)
 #   scripts/bench.sh --quick   the regression guard CI runs (under a minute): the debug
 #                              server scripts/test.sh already built, small N, seconds per
-#                              part; fails only on lost or repeated deltas or a bundle over
-#                              400 KB gzipped, never on timings
+#                              part
+#
+# Either way the run exits non-zero, its last line `verdict: FAIL`, on refused ingest, lost
+# or repeated deltas or a bundle over 400 KB gzipped; never on timings.
 #
 # Further arguments go to levels-bench (e.g. --only fanout --clients 10000).
 set -euo pipefail

@@ -115,11 +115,7 @@ async fn a_change_of_level_alerts_every_screen_once_with_its_action_card() {
     assert!(matches!(screen.next().await, ServerMsg::Snapshot { .. }));
 
     post_level_4_ed(&app).await;
-    let alerts = alerts_in(
-        &screen
-            .changes_within(std::time::Duration::from_millis(800))
-            .await,
-    );
+    let alerts = alerts_in(&app.changes_before_sentinel(&mut screen).await);
     // Musgrove is the system's only acute site reporting, so the system moves with it.
     let moved: Vec<(String, Option<u8>, Option<u8>)> = alerts
         .iter()
@@ -150,9 +146,7 @@ async fn a_change_of_level_alerts_every_screen_once_with_its_action_card() {
 
     // New figures that keep OPEL 4: the explanation moves, no alert is raised.
     post_ed(&app, 49, 31, 131.0, 13, 36).await;
-    let msgs = screen
-        .changes_within(std::time::Duration::from_millis(800))
-        .await;
+    let msgs = app.changes_before_sentinel(&mut screen).await;
     assert!(
         alerts_in(&msgs).is_empty(),
         "no alert without a change of level"
@@ -175,9 +169,7 @@ async fn a_change_of_level_alerts_every_screen_once_with_its_action_card() {
     assert_eq!(status, 200, "{marked}");
     assert_eq!(marked["actions"][1]["done"]["actor"], "site_manager");
     assert!(marked["actions"][0].get("done").is_none());
-    let msgs = screen
-        .changes_within(std::time::Duration::from_millis(500))
-        .await;
+    let msgs = app.changes_before_sentinel(&mut screen).await;
     let streamed = msgs.iter().any(|m| {
         matches!(m, ServerMsg::Delta { changes, .. } if changes.iter().any(|c| matches!(c, Change::Action { index: 1, done: Some(_), .. })))
     });
@@ -243,9 +235,11 @@ async fn a_declared_level_is_shown_over_the_calculated_one_and_recorded() {
         ),
         (Some(4), Some(3))
     );
-    let msgs = screen
-        .changes_within(std::time::Duration::from_millis(500))
-        .await;
+    assert_eq!(
+        answer["declared"]["reason"], "Critical incident: CT scanner down",
+        "{answer}"
+    );
+    let msgs = app.changes_before_sentinel(&mut screen).await;
     let alerts = alerts_in(&msgs);
     assert_eq!(alerts.len(), 1);
     assert_eq!((alerts[0].from, alerts[0].to), (None, Some(4)));
@@ -263,13 +257,75 @@ async fn a_declared_level_is_shown_over_the_calculated_one_and_recorded() {
         "the calculated level is kept beside it"
     );
 
-    // Declaring the same level again records the new reason but raises no alert.
+    // Declaring the same level again records the new reason but raises no alert: the
+    // answer, every screen, the live state and the audit log all carry the new reason.
     let again = json!({"entity": "site:MPH", "level": 4, "reason": "Still no CT"});
-    assert_eq!(app.post_json("/api/v1/declarations", &again).await.0, 200);
-    let msgs = screen
-        .changes_within(std::time::Duration::from_millis(500))
-        .await;
-    assert!(alerts_in(&msgs).is_empty());
+    let (status, answer) = app.post_json("/api/v1/declarations", &again).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        (
+            answer["declared"]["level"].as_u64(),
+            answer["declared"]["reason"].as_str(),
+            answer["declared"]["actor"].as_str()
+        ),
+        (Some(4), Some("Still no CT"), Some("site_manager")),
+        "{answer}"
+    );
+    let msgs = app.changes_before_sentinel(&mut screen).await;
+    assert!(alerts_in(&msgs).is_empty(), "{msgs:?}");
+    let streamed: Vec<(String, Option<u8>, Option<String>)> = msgs
+        .iter()
+        .filter_map(|m| match m {
+            ServerMsg::Delta { changes, .. } => Some(changes),
+            _ => None,
+        })
+        .flatten()
+        .filter_map(|c| match c {
+            Change::Declared {
+                entity,
+                declaration,
+            } => Some((
+                entity.to_string(),
+                declaration.as_ref().map(|d| d.level),
+                declaration.as_ref().map(|d| d.reason.clone()),
+            )),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        streamed,
+        [(
+            "site:MPH".to_owned(),
+            Some(4),
+            Some("Still no CT".to_owned())
+        )],
+        "every screen is sent the new reason"
+    );
+    let level = level_of(&app.state().await, "site:MPH");
+    assert_eq!(level["declared"]["reason"], "Still no CT", "{level}");
+    let audited: Vec<(String, String, Value)> = app
+        .recent_audit()
+        .await
+        .into_iter()
+        .filter(|e| e.action == "declare")
+        .map(|e| (e.actor, e.subject, e.detail))
+        .collect();
+    assert_eq!(
+        audited,
+        [
+            (
+                "site_manager".to_owned(),
+                "site:MPH".to_owned(),
+                json!({"level": 4, "reason": "Still no CT"})
+            ),
+            (
+                "site_manager".to_owned(),
+                "site:MPH".to_owned(),
+                json!({"level": 4, "reason": "Critical incident: CT scanner down"})
+            ),
+        ],
+        "the audit log, newest first, keeps each reason as given"
+    );
 
     // Refusals name what is wrong; nothing is recorded for them.
     for (body, want, says) in [
@@ -559,9 +615,11 @@ async fn with_the_shipped_settling_time_a_new_level_waits_and_raises_no_alert_ye
     let calculated = level_of(&app.state().await, "site:MPH")["calculated"].clone();
     assert_eq!(calculated["level"], 3, "{calculated}");
     assert_eq!(calculated["pending"]["level"], 4);
+    // Five ED parameters in band 4, three others in 3 and one in 1: (5×4 + 3×3 + 1)/9.
+    let score = calculated["score"].as_f64().expect("score");
     assert!(
-        calculated["score"].as_f64().expect("score") >= 3.25,
-        "the score is the new one"
+        (score - 30.0 / 9.0).abs() < 1e-9,
+        "the score is the new one, 30/9: {score}"
     );
     let (_, alerts) = app.get("/api/v1/alerts").await;
     assert_eq!(alerts, json!([]));

@@ -124,17 +124,27 @@ async fn a_later_record_for_the_same_conveyance_updates_it_and_an_id_reused_with
     let first = json!({"id": "h1", "site": "MPH", "at": minutes_ago(45), "conveyance": "AMB-9", "arrived_at": arrived});
     let later = json!({"id": "h2", "site": "MPH", "at": minutes_ago(10), "conveyance": "AMB-9",
         "arrived_at": arrived, "handed_over_at": minutes_ago(12)});
-    for record in [&first, &later] {
-        let (status, body) = app
-            .post(
-                "handovers",
-                Some(TOKEN),
-                "application/json",
-                json!([record]).to_string(),
-            )
-            .await;
-        assert_eq!(status, 200, "{body}");
-    }
+    let handovers = |state: serde_json::Value| state["state"]["sites"]["MPH"]["handovers"].clone();
+    app.post_ok("handovers", &json!([first])).await;
+    let waiting = handovers(app.state().await);
+    assert_eq!(waiting["queue_now"], 1, "{waiting}");
+    let wait = waiting["longest_wait_minutes"].as_f64().expect("a wait");
+    assert!(
+        (50.0..51.0).contains(&wait),
+        "waiting since arrival: {wait}"
+    );
+
+    // The later record for AMB-9 replaces the first: handed over 38 minutes after arrival,
+    // so nobody waits any more.
+    let body = app.post_ok("handovers", &json!([later])).await;
+    assert_eq!(body["accepted"], 1, "{body}");
+    let handed = handovers(app.state().await);
+    assert_eq!(handed["queue_now"], 0, "{handed}");
+    assert_eq!(
+        handed["longest_wait_minutes"],
+        serde_json::Value::Null,
+        "{handed}"
+    );
     let mut changed = first.clone();
     changed["arrived_at"] = json!(minutes_ago(55));
     let (status, body) = app
@@ -147,6 +157,11 @@ async fn a_later_record_for_the_same_conveyance_updates_it_and_an_id_reused_with
         .await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["errors"][0]["field"], "id");
+    assert_eq!(
+        handovers(app.state().await),
+        handed,
+        "the refused record changes nothing"
+    );
     app.stop().await;
 }
 

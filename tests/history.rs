@@ -11,14 +11,24 @@ async fn sampled_measures_can_be_read_back_over_a_time_range() {
     config.history.resolution_seconds = 1;
     let app = TestApp::spawn(config).await;
     app.post_beds_ok(&json!([beds("h1", "MPH", 416)])).await;
-    tokio::time::sleep(Duration::from_millis(2300)).await;
 
-    let (_, series) = app
-        .get("/api/v1/history?entity=site:MPH&measure=ga_occupancy")
-        .await;
+    // Sampled every second: the first point arrives within a few.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let series = loop {
+        let (_, series) = app
+            .get("/api/v1/history?entity=site:MPH&measure=ga_occupancy")
+            .await;
+        if series["points"].as_array().is_some_and(|p| !p.is_empty()) {
+            break series;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no point sampled within 10 s: {series}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
     assert_eq!(series["resolution_seconds"], 1);
     let points = series["points"].as_array().expect("points");
-    assert!(!points.is_empty(), "{series}");
     assert_eq!(points[0]["v"], 0.8, "416 of 520 open beds");
 
     let range = "from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z";

@@ -40,10 +40,19 @@ async fn an_accepted_batch_is_answered_with_counts_and_shows_in_the_state() {
 #[tokio::test]
 async fn the_records_object_form_is_accepted_too() {
     let (app, _dir) = app().await;
-    let (status, body) = app
-        .post_beds(&json!({"records": [beds("o1", "MPH", 400)]}))
-        .await;
-    assert_eq!((status, body["accepted"].as_u64()), (200, Some(1)));
+    let records = json!([beds("o1", "MPH", 400), beds("o2", "YDH", 287)]);
+    let (status, body) = app.post_beds(&json!({ "records": records })).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body, json!({"accepted": 2, "duplicates": 0, "seq": 1}));
+    let state = app.state().await;
+    assert_eq!(
+        (occupied(&state, "MPH"), occupied(&state, "YDH")),
+        (Some(400), Some(287)),
+        "both records are served as sent"
+    );
+    // The same records as a bare array are the same records: duplicates, nothing new.
+    let again = app.post_beds_ok(&records).await;
+    assert_eq!(again, json!({"accepted": 0, "duplicates": 2, "seq": 1}));
     app.stop().await;
 }
 

@@ -113,13 +113,32 @@ async fn a_client_that_stops_answering_pings_is_closed() {
     let app = TestApp::spawn(cfg).await;
     let mut answering = app.live(None).await;
     let mut silent = app.live(None).await;
-    // The answering client reads (and so pongs) all along; the silent one reads nothing.
+    // The answering client reads (and so pongs) all along; the silent one reads nothing,
+    // until the server has counted a dead session (pings every 1 s, dead after 2 s).
+    let (stop_reading, mut stopped) = tokio::sync::oneshot::channel::<()>();
     let reading = tokio::spawn(async move {
-        let changes = answering.changes_within(Duration::from_secs(5)).await;
-        (answering, changes)
+        loop {
+            tokio::select! {
+                _ = &mut stopped => break,
+                _ = answering.next() => {}
+            }
+        }
+        answering
     });
-    tokio::time::sleep(Duration::from_secs(5)).await;
-    let (mut answering, _) = reading.await.expect("the reader ran");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let dead = sample(&metrics(&app).await, "levels_live_dead_sessions_total");
+        if dead == Some(1.0) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no dead session counted within 15 s: {dead:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = stop_reading.send(());
+    let mut answering = reading.await.expect("the reader ran");
     assert!(
         silent.closes_within(Duration::from_secs(1)).await,
         "the silent client's connection was closed"
@@ -150,12 +169,29 @@ async fn stopping_the_server_closes_live_sessions_and_finishes_requests_in_fligh
         .await
         .expect("connects");
     let request = format!(
-        "POST /api/v1/feeds/beds HTTP/1.1\r\nhost: {}\r\nauthorization: Bearer {TOKEN}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{head}",
+        "POST /api/v1/feeds/beds HTTP/1.1\r\nhost: {}\r\nauthorization: Bearer {TOKEN}\r\ncontent-type: application/json\r\nexpect: 100-continue\r\ncontent-length: {}\r\n\r\n",
         app.addr,
         body.len()
     );
     posting.write_all(request.as_bytes()).await.expect("sent");
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // `Expect: 100-continue` makes the server say when it starts reading the body: the
+    // request is then in flight, without guessing how long that takes.
+    let mut interim = Vec::new();
+    let mut byte = [0u8; 1];
+    while !interim.ends_with(b"\r\n\r\n") {
+        tokio::time::timeout(Duration::from_secs(5), posting.read_exact(&mut byte))
+            .await
+            .expect("the server starts reading the body within 5 s")
+            .expect("read");
+        interim.push(byte[0]);
+    }
+    assert!(
+        interim.starts_with(b"HTTP/1.1 100 Continue"),
+        "{}",
+        String::from_utf8_lossy(&interim)
+    );
+    posting.write_all(head.as_bytes()).await.expect("sent");
+    let dir_path = dir.path().to_owned();
     let stopping = tokio::spawn(app.stop());
     assert!(
         client.closes_within(Duration::from_secs(2)).await,
@@ -172,7 +208,23 @@ async fn stopping_the_server_closes_live_sessions_and_finishes_requests_in_fligh
         answer.starts_with("HTTP/1.1 200"),
         "the batch was still taken: {answer}"
     );
+    let (_, reply) = answer.split_once("\r\n\r\n").expect("a body");
+    let reply: serde_json::Value = serde_json::from_str(reply).expect("a JSON answer");
+    assert_eq!(reply["accepted"], 1, "{reply}");
     stopping.await.expect("the server stopped");
+
+    // What was acknowledged was stored: after a restart it is served, and a resend is a
+    // duplicate.
+    let app = TestApp::spawn(test_config(&dir_path)).await;
+    assert_eq!(occupied(&app.state().await, "MPH"), Some(400));
+    let again = app
+        .post_beds_ok(&serde_json::from_str(&body).expect("json"))
+        .await;
+    assert_eq!(
+        (again["accepted"].as_u64(), again["duplicates"].as_u64()),
+        (Some(0), Some(1))
+    );
+    app.stop().await;
 }
 
 #[tokio::test]

@@ -157,19 +157,31 @@ async fn a_batch_taken_by_one_replica_reaches_the_screens_of_another_in_order_an
     // Killing A loses nothing it acknowledged: producers post to A until it is killed.
     let sites = ["MPH", "YDH", "WGH", "DCH"];
     let a_base = a.base.clone();
+    let acked_so_far = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = acked_so_far.clone();
+    // Each batch one record (id, site, occupied); the acknowledged ones, and the one in
+    // flight when A died (committed or not: A could not answer).
     let producing = tokio::spawn(async move {
         let mut acked = Vec::new();
+        let mut in_flight = None;
         for n in 0..u32::MAX {
             let site = sites[n as usize % sites.len()];
             let id = format!("k{n}");
+            let occupied = 100 + n % 300;
             let at = chrono::Utc::now().to_rfc3339();
-            match post_to(&a_base, &json!([beds_at(&id, site, 100 + n % 300, &at)])).await {
-                (200, _) => acked.push(id),
-                (0, _) => break,
+            match post_to(&a_base, &json!([beds_at(&id, site, occupied, &at)])).await {
+                (200, _) => {
+                    acked.push((id, site, u64::from(occupied)));
+                    counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+                (0, _) => {
+                    in_flight = Some((site, u64::from(occupied)));
+                    break;
+                }
                 (status, reply) => panic!("A refused a batch: {status} {reply}"),
             }
         }
-        acked
+        (acked, in_flight)
     });
     let watching = tokio::spawn(async move {
         let mut ids = BTreeSet::new();
@@ -179,12 +191,25 @@ async fn a_batch_taken_by_one_replica_reaches_the_screens_of_another_in_order_an
         }
         ids
     });
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // A is killed once it has acknowledged a good number of batches.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while acked_so_far.load(std::sync::atomic::Ordering::Relaxed) < 40 {
+        assert!(
+            Instant::now() < deadline,
+            "A acknowledged only {} batches in 20 s",
+            acked_so_far.load(std::sync::atomic::Ordering::Relaxed)
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     a.kill().await;
-    let acked = producing.await.expect("the producer ran");
+    let (acked, in_flight) = producing.await.expect("the producer ran");
     let seen = watching.await.expect("the watcher ran");
-    assert!(acked.len() > 10, "A acknowledged {} batches", acked.len());
-    let lost: Vec<&String> = acked.iter().filter(|id| !seen.contains(*id)).collect();
+    assert!(acked.len() >= 40, "A acknowledged {} batches", acked.len());
+    let lost: Vec<&String> = acked
+        .iter()
+        .map(|(id, ..)| id)
+        .filter(|id| !seen.contains(*id))
+        .collect();
     assert!(
         lost.is_empty(),
         "acknowledged by A but never on B's screen: {lost:?}"
@@ -204,9 +229,35 @@ async fn a_batch_taken_by_one_replica_reaches_the_screens_of_another_in_order_an
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(leads, "B leads within 10 s of A's death");
+    assert_eq!(ready(&b_base).await["ready"], true);
+    // B serves the latest of what A acknowledged for every site: the last acknowledged
+    // batch, or the one A was killed answering if A committed it first.
     let state = b.state().await;
-    let last: BTreeMap<&str, Option<u64>> =
+    let shown: BTreeMap<&str, Option<u64>> =
         sites.iter().map(|s| (*s, occupied(&state, s))).collect();
-    assert!(last.values().all(Option::is_some), "{last:?}");
+    for site in sites {
+        let last_acked = acked
+            .iter()
+            .rev()
+            .find(|(_, s, _)| *s == site)
+            .map(|(_, _, occupied)| *occupied);
+        let unanswered = in_flight.filter(|(s, _)| *s == site).map(|(_, o)| o);
+        assert!(
+            shown[site] == last_acked || (unanswered.is_some() && shown[site] == unanswered),
+            "{site}: B shows {:?}, A last acknowledged {last_acked:?} (in flight {unanswered:?}); all: {shown:?}",
+            shown[site]
+        );
+    }
+    // And B, now leading, takes writes and serves them.
+    let (status, reply) = b
+        .post_beds(&json!([beds_at(
+            "after-a",
+            "WGH",
+            123,
+            &chrono::Utc::now().to_rfc3339()
+        )]))
+        .await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(occupied(&b.state().await, "WGH"), Some(123));
     b.stop().await;
 }

@@ -268,6 +268,32 @@ impl TestApp {
         )
     }
 
+    /// Proves that nothing more is on its way to `client` without waiting a fixed time:
+    /// posts a sentinel (a beds record for Dorset County Hospital, out of county, which no
+    /// level of the system depends on) and returns every message other than a heartbeat
+    /// that `client` receives before the sentinel's delta. Every write answered before the
+    /// sentinel was posted is published before it (one outbox, in commit order: see
+    /// docs/operations.md), so anything it caused is in the list, and nothing later is.
+    pub async fn changes_before_sentinel(&self, client: &mut LiveClient) -> Vec<ServerMsg> {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static SENT: AtomicU64 = AtomicU64::new(0);
+        let n = SENT.fetch_add(1, Ordering::Relaxed);
+        let id = format!("sentinel-{}-{n}", std::process::id());
+        self.post_beds_ok(&json!([beds(&id, "DCH", (n % 400) as u32)]))
+            .await;
+        let mut before = Vec::new();
+        loop {
+            let msg = client.next_change().await;
+            let is_sentinel = matches!(&msg, ServerMsg::Delta { changes, .. } if changes.iter().any(
+                |c| matches!(c, levels_shared::live::Change::Beds { record } if record.id == id)
+            ));
+            if is_sentinel {
+                return before;
+            }
+            before.push(msg);
+        }
+    }
+
     /// The live state as the REST snapshot shows it.
     pub async fn state(&self) -> Value {
         self.get("/api/v1/state").await.1

@@ -9,6 +9,7 @@ use super::fields::{self, MAX_COUNT};
 use super::{testing, validate_batch, RecordContext};
 use crate::feeds::Record;
 use chrono::{DateTime, Duration, Utc};
+use levels_shared::beds::{BedPool, BedsRecord};
 use levels_shared::discharge::DelayStatus;
 use levels_shared::feed::Feed;
 use levels_shared::reference::ReferenceData;
@@ -386,8 +387,9 @@ fn fail(message: String) -> TestCaseError {
     TestCaseError::fail(message)
 }
 
-/// A syntax error always says what is wrong, and JSON ones say where.
-fn check_syntax_error(format: Format, e: &BodyError) -> Result<(), TestCaseError> {
+/// A syntax error always says what is wrong, and JSON ones say where; a line it names is
+/// a line of the body.
+fn check_syntax_error(format: Format, body: &[u8], e: &BodyError) -> Result<(), TestCaseError> {
     match e {
         BodyError::TooManyRecords { limit } => prop_assert_eq!(*limit, MAX_RECORDS),
         BodyError::Syntax(e) => {
@@ -399,6 +401,25 @@ fn check_syntax_error(format: Format, e: &BodyError) -> Result<(), TestCaseError
             );
             if format == Format::Json {
                 prop_assert!(e.line.is_some() && e.column.is_some(), "{e:?}");
+            }
+            // Every `\n` and every `\r` may break a line (CSV counts a lone `\r` too).
+            let lines = 1 + body.iter().filter(|b| matches!(b, b'\n' | b'\r')).count() as u64;
+            if let Some(line) = e.line {
+                prop_assert!(
+                    (1..=lines).contains(&line),
+                    "line {} of a body of {} lines: {:?}",
+                    line,
+                    lines,
+                    e
+                );
+            }
+            if let Some(column) = e.column {
+                prop_assert!(
+                    column as usize <= body.len() + 1,
+                    "column {} of a body of {} bytes",
+                    column,
+                    body.len()
+                );
             }
         }
     }
@@ -556,7 +577,7 @@ fn check_accepted(record: &Record) -> Result<(), TestCaseError> {
 fn ingest_any(format: Format, body: &[u8]) -> Result<(), TestCaseError> {
     let raw = match body::parse(format, body) {
         Ok(raw) => raw,
-        Err(e) => return check_syntax_error(format, &e),
+        Err(e) => return check_syntax_error(format, body, &e),
     };
     prop_assert!(raw.len() <= MAX_RECORDS);
     for (i, r) in raw.iter().enumerate() {
@@ -645,8 +666,95 @@ fn csvish() -> impl Strategy<Value = Vec<u8>> {
     prop::collection::vec(prop::sample::select(tokens), 0..200).prop_map(|t| t.concat())
 }
 
+/// A beds record within every rule of the contract (docs/feeds.md): any acute site, any
+/// pool, counts that nest, observed in the week before [`now`] at a UK offset.
+fn well_formed_beds() -> impl Strategy<Value = BedsRecord> {
+    let sites = vec!["MPH", "YDH", "RUH", "WGH", "DCH"];
+    (
+        "[A-Za-z0-9][A-Za-z0-9._:-]{0,39}",
+        prop::sample::select(sites),
+        0i64..7 * 24 * 3600,
+        any::<bool>(),
+        prop::sample::select(BedPool::ALL.to_vec()),
+        (0u32..2000, 0u32..200),
+        (
+            any::<f64>(),
+            any::<f64>(),
+            any::<f64>(),
+            any::<f64>(),
+            any::<f64>(),
+        ),
+        (
+            any::<bool>(),
+            any::<bool>(),
+            any::<bool>(),
+            prop::option::of(0u32..300),
+        ),
+    )
+        .prop_map(
+            |(id, site, ago, summer, pool, (core, escalation), shares, present)| {
+                let (occupied_share, ipc_share, s7, s14, s21) = shares;
+                let (has7, has14, has21, expected) = present;
+                // A share in 0..=1 of what may hold it.
+                let part = |of: u32, share: f64| {
+                    let share = if share.is_finite() {
+                        share.abs().fract()
+                    } else {
+                        0.5
+                    };
+                    (f64::from(of) * share).floor() as u32
+                };
+                let occupied = part(core + escalation, occupied_share);
+                let closed_ipc = part(core + escalation - occupied, ipc_share);
+                let los_7_plus = part(occupied, s7);
+                let los_14_plus = part(los_7_plus, s14);
+                let los_21_plus = part(los_14_plus, s21);
+                let offset = chrono::FixedOffset::east_opt(if summer { 3600 } else { 0 })
+                    .expect("an offset");
+                let at = (now() - Duration::seconds(ago)).with_timezone(&offset);
+                BedsRecord {
+                    id,
+                    site: site.to_owned(),
+                    at,
+                    pool,
+                    core_open: core,
+                    escalation_open: escalation,
+                    occupied,
+                    closed_ipc,
+                    // A count left out of the outer one leaves the inner ones nesting in occupied.
+                    los_7_plus: has7.then_some(los_7_plus),
+                    los_14_plus: has14.then_some(los_14_plus),
+                    los_21_plus: has21.then_some(los_21_plus),
+                    expected_discharges_today: expected,
+                }
+            },
+        )
+}
+
 proptest! {
     #![proptest_config(config())]
+
+    /// Well-formed records, as JSON (bare or wrapped) or CSV, are accepted as exactly what
+    /// was sent: nothing refused, nothing lost, no value changed.
+    #[test]
+    fn well_formed_beds_records_are_accepted_as_sent(
+        batch in prop::collection::vec(well_formed_beds(), 1..8),
+        format in any_format(),
+        wrapped in any::<bool>(),
+    ) {
+        let records: Vec<Value> = batch
+            .iter()
+            .map(|r| serde_json::to_value(r).expect("serialises"))
+            .collect();
+        let body = match (format, wrapped) {
+            (Format::Json, true) => serde_json::to_vec(&json!({"records": records})).expect("json"),
+            _ => encode(format, &records),
+        };
+        let raw = body::parse(format, &body).map_err(|e| fail(format!("{e:?}")))?;
+        let accepted = validate(Feed::Beds, &raw).map_err(|e| fail(format!("{e:?}")))?;
+        let expected: Vec<Record> = batch.into_iter().map(Record::Beds).collect();
+        prop_assert_eq!(accepted, expected);
+    }
 
     #[test]
     fn arbitrary_bytes_are_records_or_a_syntax_error(
@@ -691,7 +799,7 @@ proptest! {
             // Only CSV can fail here: a batch whose fields together are too many columns.
             Err(e) => {
                 prop_assert_eq!(format, Format::Csv, "{:?}", e);
-                return check_syntax_error(format, &e);
+                return check_syntax_error(format, &body, &e);
             }
         };
         prop_assert_eq!(raw.len(), records.len());

@@ -130,6 +130,55 @@ mod tests {
         );
     }
 
+    /// NHS England's handover measures count handovers taking *over* 15, 30 and 60 minutes
+    /// (docs/security.md names them "over 30 or 60 minutes"): a handover of exactly 15:00
+    /// is within the standard and loses nothing; one a second longer is over it.
+    #[test]
+    fn a_handover_of_exactly_15_30_or_60_minutes_is_not_over_it_and_a_second_more_is() {
+        let now = at("2026-11-25T12:00:00Z").with_timezone(&Utc);
+        let cases = [
+            // (handed over at, over 15, over 30, over 60, minutes lost beyond 15)
+            ("2026-11-25T10:14:59Z", 0, 0, 0, 0.0),
+            ("2026-11-25T10:15:00Z", 0, 0, 0, 0.0),
+            ("2026-11-25T10:15:01Z", 1, 0, 0, 1.0 / 60.0),
+            ("2026-11-25T10:29:59Z", 1, 0, 0, 15.0 - 1.0 / 60.0),
+            ("2026-11-25T10:30:00Z", 1, 0, 0, 15.0),
+            ("2026-11-25T10:30:01Z", 1, 1, 0, 15.0 + 1.0 / 60.0),
+            ("2026-11-25T10:59:59Z", 1, 1, 0, 45.0 - 1.0 / 60.0),
+            ("2026-11-25T11:00:00Z", 1, 1, 0, 45.0),
+            ("2026-11-25T11:00:01Z", 1, 1, 1, 45.0 + 1.0 / 60.0),
+        ];
+        for (handed, over_15, over_30, over_60, lost) in cases {
+            let m = measure(
+                &[conveyance("a", "2026-11-25T10:00:00Z", Some(handed))],
+                now,
+            );
+            assert_eq!(
+                (m.over_15, m.over_30, m.over_60),
+                (over_15, over_30, over_60),
+                "handed over at {handed}"
+            );
+            assert!(
+                (m.hours_lost_today * 60.0 - lost).abs() < 1e-9,
+                "handed over at {handed}: {} minutes lost",
+                m.hours_lost_today * 60.0
+            );
+        }
+        // All nine together: each counted once, in every band it is over.
+        let records: Vec<HandoverRecord> = cases
+            .iter()
+            .enumerate()
+            .map(|(i, (handed, ..))| {
+                conveyance(&format!("c{i}"), "2026-11-25T10:00:00Z", Some(handed))
+            })
+            .collect();
+        let m = measure(&records, now);
+        assert_eq!(
+            (m.handed_over_today, m.over_15, m.over_30, m.over_60),
+            (9, 7, 4, 1)
+        );
+    }
+
     #[test]
     fn a_quiet_department_has_no_mean_and_no_wait() {
         let m = measure(&[], at("2026-11-25T10:00:00Z").with_timezone(&Utc));
