@@ -186,7 +186,9 @@ async fn produce(
 async fn event_log(url: &str) -> (String, HashMap<String, (String, i64)>, HashMap<i64, i64>) {
     const EVENTS: &str = "SELECT record_id, feed, batch_id FROM events WHERE producer = $1";
     const BATCHES: &str = "SELECT id, records FROM batches WHERE producer = $1";
-    let (integrity, rows, sizes): (String, Vec<(String, String, i64)>, Vec<(i64, i64)>) =
+    /// Record id, feed and batch id of an event.
+    type EventRow = (String, String, i64);
+    let (integrity, rows, sizes): (String, Vec<EventRow>, Vec<(i64, i64)>) =
         if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)
                 .expect("a database URL")

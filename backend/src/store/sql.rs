@@ -260,8 +260,8 @@ pub enum Conn {
 impl Conn {
     pub fn link(&mut self) -> Link<'_> {
         match self {
-            Conn::Sqlite(c) => Link::Sqlite(&mut **c),
-            Conn::Postgres(c) => Link::Postgres(&mut **c),
+            Conn::Sqlite(c) => Link::Sqlite(c),
+            Conn::Postgres(c) => Link::Postgres(c),
         }
     }
 }
@@ -275,8 +275,8 @@ pub enum Tx {
 impl Tx {
     pub fn link(&mut self) -> Link<'_> {
         match self {
-            Tx::Sqlite(t) => Link::Sqlite(&mut **t),
-            Tx::Postgres(t) => Link::Postgres(&mut **t),
+            Tx::Sqlite(t) => Link::Sqlite(t),
+            Tx::Postgres(t) => Link::Postgres(t),
         }
     }
 
