@@ -2,15 +2,19 @@
 //! batches to it, loses no batch it acknowledged, never keeps half a batch, and leaves a
 //! database that passes SQLite's integrity check (DESIGN §2: a record is accepted only
 //! once durable; the store commits a batch in one transaction with synchronous=FULL).
+//! It runs on whichever database the suite runs on (`support::database`): on PostgreSQL
+//! the server is killed, not the database, so it proves that a 200 goes out only after the
+//! commit, and tests/store.rs asserts the settings that make a commit durable.
 //!
 //! The binary must be built first: `scripts/test.sh` runs `cargo build -p levels --bin
 //! levels` before the tests.
 
+use levels_tests::database::database_url;
 use levels_tests::process::{get_json, levels_binary, sign_in, start};
 use levels_tests::workspace_root;
 use serde_json::{json, Value};
 use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{ConnectOptions, Row};
+use sqlx::{ConnectOptions, Connection, PgConnection, Row};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -44,7 +48,7 @@ impl Rng {
     }
 }
 
-/// The configuration file: a fresh SQLite database, a producer token, no simulator, any
+/// The configuration file: a fresh database, a producer token, no simulator, any
 /// free port.
 fn write_config(dir: &Path) -> PathBuf {
     let producer = format!(
@@ -176,40 +180,77 @@ async fn produce(
     }
 }
 
-/// Our records in the event log: id → (feed, events.batch_id).
-async fn event_log(db: &Path) -> (String, HashMap<String, (String, i64)>, HashMap<i64, i64>) {
-    let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", db.display()))
-        .expect("a database URL")
-        .create_if_missing(false);
-    let mut conn = options.connect().await.expect("the database opens");
-    let integrity: String = sqlx::query_scalar("PRAGMA integrity_check")
-        .fetch_one(&mut conn)
-        .await
-        .expect("integrity_check runs");
-    let rows = sqlx::query("SELECT record_id, feed, batch_id FROM events WHERE producer = ?")
-        .bind(PRODUCER)
-        .fetch_all(&mut conn)
-        .await
-        .expect("the events table");
+/// Our records in the event log: id → (feed, events.batch_id), with batch id → records,
+/// and the database's integrity check: SQLite's `PRAGMA integrity_check`, or on PostgreSQL
+/// (which has no such check without extensions) "ok" once every table reads.
+async fn event_log(url: &str) -> (String, HashMap<String, (String, i64)>, HashMap<i64, i64>) {
+    const EVENTS: &str = "SELECT record_id, feed, batch_id FROM events WHERE producer = $1";
+    const BATCHES: &str = "SELECT id, records FROM batches WHERE producer = $1";
+    /// Record id, feed and batch id of an event.
+    type EventRow = (String, String, i64);
+    let (integrity, rows, sizes): (String, Vec<EventRow>, Vec<(i64, i64)>) =
+        if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)
+                .expect("a database URL")
+                .create_if_missing(false);
+            let mut conn = options.connect().await.expect("the database opens");
+            let integrity = sqlx::query_scalar("PRAGMA integrity_check")
+                .fetch_one(&mut conn)
+                .await
+                .expect("integrity_check runs");
+            let rows = sqlx::query(EVENTS)
+                .bind(PRODUCER)
+                .fetch_all(&mut conn)
+                .await;
+            let sizes = sqlx::query(BATCHES)
+                .bind(PRODUCER)
+                .fetch_all(&mut conn)
+                .await;
+            (
+                integrity,
+                rows.expect("the events table")
+                    .iter()
+                    .map(|r| (r.get(0), r.get(1), r.get(2)))
+                    .collect(),
+                sizes
+                    .expect("the batches table")
+                    .iter()
+                    .map(|r| (r.get(0), r.get(1)))
+                    .collect(),
+            )
+        } else {
+            let mut conn = PgConnection::connect(url)
+                .await
+                .expect("the database opens");
+            let rows = sqlx::query(EVENTS)
+                .bind(PRODUCER)
+                .fetch_all(&mut conn)
+                .await;
+            let sizes = sqlx::query(BATCHES)
+                .bind(PRODUCER)
+                .fetch_all(&mut conn)
+                .await;
+            (
+                "ok".to_owned(),
+                rows.expect("the events table")
+                    .iter()
+                    .map(|r| (r.get(0), r.get(1), r.get(2)))
+                    .collect(),
+                sizes
+                    .expect("the batches table")
+                    .iter()
+                    .map(|r| (r.get(0), r.get(1)))
+                    .collect(),
+            )
+        };
     let mut events = HashMap::new();
-    for row in rows {
-        let id: String = row.get("record_id");
-        let feed: String = row.get("feed");
-        let batch: i64 = row.get("batch_id");
+    for (id, feed, batch) in rows {
         assert!(
             events.insert(id.clone(), (feed, batch)).is_none(),
             "{id} is in the log twice"
         );
     }
-    let sizes = sqlx::query("SELECT id, records FROM batches WHERE producer = ?")
-        .bind(PRODUCER)
-        .fetch_all(&mut conn)
-        .await
-        .expect("the batches table")
-        .into_iter()
-        .map(|row| (row.get::<i64, _>("id"), row.get::<i64, _>("records")))
-        .collect();
-    (integrity, events, sizes)
+    (integrity, events, sizes.into_iter().collect())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -218,7 +259,8 @@ async fn acknowledged_batches_survive_sigkill_and_no_batch_is_ever_half_applied(
     let binary = levels_binary();
     let dir = tempfile::tempdir().expect("tempdir");
     let config = write_config(dir.path());
-    let db = dir.path().join("levels.db");
+    // The database `write_config` chose for this folder.
+    let db = database_url(dir.path());
     let log = dir.path().join("levels.log");
     let seed = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
@@ -397,7 +439,8 @@ async fn acknowledged_batches_survive_sigkill_and_no_batch_is_ever_half_applied(
 
     let acked = sent.iter().filter(|b| b.outcome == Outcome::Acked).count();
     eprintln!(
-        "crash test: {} kills (+1 after the checks); {} batches sent, {acked} acknowledged ({acked_records} records), {} unanswered ({unanswered_kept} stored in full before the kill, {unanswered_lost} not at all); {} records in the log; {:?}",
+        "crash test on {}: {} kills (+1 after the checks); {} batches sent, {acked} acknowledged ({acked_records} records), {} unanswered ({unanswered_kept} stored in full before the kill, {unanswered_lost} not at all); {} records in the log; {:?}",
+        levels::store::redacted(&db),
         KILLS,
         sent.len(),
         unanswered_kept + unanswered_lost,

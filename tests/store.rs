@@ -466,8 +466,9 @@ async fn a_batch_is_sorted_into_new_duplicate_and_conflicting_records(s: Subject
     assert_eq!(state(store).await.last(), Some(&(Feed::Beds, "e14".into())));
 }
 
-/// A NUL in text anyone can send (a record id, a sign-in name) is stored, not refused:
-/// PostgreSQL keeps U+FFFD in its place.
+/// A NUL in text anyone can send (a record id, a sign-in name) is stored, not refused, and
+/// both stores keep U+FFFD in its place (PostgreSQL text cannot hold NUL): the record sent
+/// again with U+FFFD is a duplicate, and the name reads back with U+FFFD.
 async fn text_with_nul_is_stored(s: Subject) {
     let store = s.store.as_ref();
     let mut last = 0;
@@ -498,8 +499,36 @@ async fn text_with_nul_is_stored(s: Subject) {
         .audit_log(now - Duration::hours(1), now, 10)
         .await
         .expect("reads");
-    assert_eq!(log[0].actor.replace('\u{FFFD}', "\0"), "someone\0");
+    assert_eq!(log[0].actor, "someone\u{FFFD}");
     assert_eq!(store.user_by_name("alex\0").await.expect("reads"), None);
+
+    // The stored id is "id\u{FFFD}": the same record under that id is a duplicate.
+    let replaced = || {
+        vec![record(
+            "id\u{FFFD}",
+            "conveyance\u{FFFD}",
+            "2026-11-25T10:00:00Z",
+            "{}",
+        )]
+    };
+    assert_eq!(
+        store
+            .commit(&nul(replaced()))
+            .await
+            .map(|c| checked(c, &mut last))
+            .expect("commits"),
+        committed(0, 1, &[])
+    );
+    let kim = store
+        .create_user(&person("kim\0", Role::Admin), now)
+        .await
+        .expect("created");
+    let found = store
+        .user_by_name("kim\0")
+        .await
+        .expect("reads")
+        .expect("found by the name as sent");
+    assert_eq!((found.id, found.name.as_str()), (kim, "kim\u{FFFD}"));
 }
 
 fn person(name: &str, role: Role) -> NewUser {

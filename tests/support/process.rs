@@ -73,8 +73,9 @@ pub struct Server {
     pub base: String,
 }
 
-/// Writes `levels.toml` in `dir` for a server run as a child process: a fresh SQLite
-/// database there, any free port on loopback, no simulator, warnings only, then `more`
+/// Writes `levels.toml` in `dir` for a server run as a child process: a fresh database of
+/// its own ([`crate::database::database_url`]: SQLite there, or PostgreSQL when a server is
+/// set), any free port on loopback, no simulator, warnings only, then `more`
 /// (further TOML sections). Paths to reference data stay relative: the server runs in the
 /// workspace root.
 pub fn write_config(dir: &Path, more: &str) -> PathBuf {
@@ -83,7 +84,7 @@ pub fn write_config(dir: &Path, more: &str) -> PathBuf {
 bind = "127.0.0.1:0"
 
 [database]
-url = "sqlite://{db}"
+url = "{url}"
 
 [simulator]
 enabled = false
@@ -92,7 +93,7 @@ enabled = false
 level = "warn"
 
 {more}"#,
-        db = dir.join("levels.db").display()
+        url = crate::database::database_url(dir)
     );
     let path = dir.join("levels.toml");
     std::fs::write(&path, config).expect("the configuration is written");

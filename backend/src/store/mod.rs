@@ -7,6 +7,7 @@
 //! by feed, site and entity (for beds, the pool).
 
 pub mod postgres;
+mod sql;
 pub mod sqlite;
 
 use async_trait::async_trait;
