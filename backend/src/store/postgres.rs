@@ -392,6 +392,39 @@ impl Store for PostgresStore {
         Ok(())
     }
 
+    async fn record_history_batch(
+        &self,
+        buckets: &[(DateTime<Utc>, Vec<Sample>)],
+    ) -> Result<(), StoreError> {
+        // One row per key, the last value sampled: an upsert may not touch a row twice.
+        let mut rows: HashMap<(Cow<'_, str>, Cow<'_, str>, i64), f64> = HashMap::new();
+        for (bucket, samples) in buckets {
+            for s in samples {
+                let key = (text(&s.entity), text(&s.measure), bucket.timestamp_millis());
+                rows.insert(key, s.value);
+            }
+        }
+        let mut columns = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for ((entity, measure, bucket_ms), value) in rows {
+            columns.0.push(entity.into_owned());
+            columns.1.push(measure.into_owned());
+            columns.2.push(bucket_ms);
+            columns.3.push(value);
+        }
+        sqlx::query(
+            "INSERT INTO history (entity, measure, bucket_ms, value)
+             SELECT * FROM UNNEST($1::text[], $2::text[], $3::int8[], $4::float8[])
+             ON CONFLICT (entity, measure, bucket_ms) DO UPDATE SET value = EXCLUDED.value",
+        )
+        .bind(columns.0)
+        .bind(columns.1)
+        .bind(columns.2)
+        .bind(columns.3)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     async fn history(
         &self,
         entity: &str,

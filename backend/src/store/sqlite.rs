@@ -303,6 +303,36 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn record_history_batch(
+        &self,
+        buckets: &[(DateTime<Utc>, Vec<Sample>)],
+    ) -> Result<(), StoreError> {
+        let rows: Vec<(i64, &Sample)> = buckets
+            .iter()
+            .flat_map(|(b, samples)| samples.iter().map(|s| (b.timestamp_millis(), s)))
+            .collect();
+        let _writing = self.writer.lock().await;
+        let mut tx = self.pool.begin().await?;
+        // 4 variables a row, well under SQLite's 32766 a statement.
+        for chunk in rows.chunks(1000) {
+            let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+                "INSERT INTO history (entity, measure, bucket_ms, value) ",
+            );
+            insert.push_values(chunk, |mut row, (bucket_ms, s)| {
+                row.push_bind(&s.entity)
+                    .push_bind(&s.measure)
+                    .push_bind(*bucket_ms)
+                    .push_bind(s.value);
+            });
+            insert.push(
+                " ON CONFLICT (entity, measure, bucket_ms) DO UPDATE SET value = excluded.value",
+            );
+            insert.build().execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn history(
         &self,
         entity: &str,
