@@ -5,6 +5,7 @@
 //! headless Chromium against the built dashboard in `dist/`.
 
 mod accounts;
+mod backfill;
 mod browser;
 mod crash;
 mod discharge;

@@ -273,7 +273,9 @@ pub async fn run(
     }
     let started = Instant::now();
     let policy = Arc::new(Policy::load(&config.escalation.policy)?);
-    let (seed, settle) = (config.simulator.seed, config.escalation.settle_minutes);
+    // The policy's own settling times: `escalation.settle_minutes` shortens them for the
+    // live demo's sped-up day, but a backfilled day lasts a day.
+    let (seed, settle) = (config.simulator.seed, None);
     let reference = Arc::new(reference.clone());
     let generated = tokio::task::spawn_blocking(move || {
         generate(seed, reference, policy, settle, resolution, from, to)
