@@ -10,8 +10,8 @@
 //! reason [`REASON`]. No record is stored (the current state stays empty until the live
 //! simulator posts), and no alert is raised for a simulated change.
 //!
-//! Only with the simulator on, and only on a fresh database: no ingested record, no level
-//! change and no backfill marker. A restart finds them and does nothing.
+//! Only with the simulator on, and only on a fresh database: no ingested record, no known
+//! level of the system and no backfill marker. A restart finds them and does nothing.
 
 use super::{beds, delays, handovers, hour_of, scenario, snapshots, PRODUCER};
 use crate::config::Config;
@@ -203,7 +203,7 @@ fn is_older(id: &str, horizon: DateTime<Utc>) -> bool {
 }
 
 /// Whether the database has nothing a backfill could be confused with: no ingested record,
-/// no level change of the system and no backfill already.
+/// no known level of the system and no backfill already.
 async fn fresh(
     store: &dyn Store,
     from: DateTime<Utc>,
@@ -213,7 +213,7 @@ async fn fresh(
         return Ok(false);
     }
     if store
-        .last_level(&Entity::System, LevelKind::Calculated)
+        .last_known_level(&Entity::System, LevelKind::Calculated)
         .await?
         .is_some()
     {
@@ -230,18 +230,18 @@ async fn fresh(
     Ok(marked.is_empty())
 }
 
-/// Stores a generated history: the level changes first, then every sample in one
-/// transaction.
+/// Stores a generated history: every sample in one transaction (with the markers), then
+/// the level changes. Until the samples are in, the database is still fresh.
 pub async fn write(store: &dyn Store, history: &History) -> Result<Written, StoreError> {
     let started = Instant::now();
+    store.record_history_batch(&history.buckets).await?;
+    let samples_ms = started.elapsed().as_millis();
     for change in &history.levels {
         store.record_level(change, None).await?;
     }
-    let levels_ms = started.elapsed().as_millis();
-    store.record_history_batch(&history.buckets).await?;
     tracing::debug!(
-        levels_ms = levels_ms as u64,
-        samples_ms = (started.elapsed().as_millis() - levels_ms) as u64,
+        samples_ms = samples_ms as u64,
+        levels_ms = (started.elapsed().as_millis() - samples_ms) as u64,
         "simulated backfill written"
     );
     Ok(Written {
