@@ -119,7 +119,12 @@ async fn a_fresh_demo_has_a_simulated_week_at_once_and_a_restart_adds_none() {
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
     }
-    eprintln!("a week of history {:?} after start", started.elapsed());
+    let filled = started.elapsed();
+    eprintln!("a week of history {filled:?} after start");
+    assert!(
+        filled <= Duration::from_secs(60),
+        "a fresh demo shows filled charts within a minute, not {filled:?}"
+    );
 
     // It is the last week, up to now, marked as simulated bucket by bucket.
     let occupancy = series(&app, "site:MPH", "ga_occupancy").await;

@@ -202,32 +202,19 @@ fn is_older(id: &str, horizon: DateTime<Utc>) -> bool {
         .is_some_and(|ts| ts < horizon.timestamp())
 }
 
-/// Whether the database has nothing a backfill could be confused with: no ingested record,
-/// no known level of the system and no backfill already.
-async fn fresh(
-    store: &dyn Store,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> Result<bool, StoreError> {
-    if !store.current_state().await?.is_empty() {
-        return Ok(false);
-    }
-    if store
-        .last_known_level(&Entity::System, LevelKind::Calculated)
-        .await?
-        .is_some()
-    {
-        return Ok(false);
-    }
+/// Whether the database has nothing a backfill could be confused with: no backfill already,
+/// no known level of the system and no ingested record (the cheapest question first).
+async fn fresh(store: &dyn Store, now: DateTime<Utc>) -> Result<bool, StoreError> {
     let marked = store
-        .history(
-            MARKER_ENTITY,
-            MARKER_MEASURE,
-            from - Duration::days(365),
-            to,
-        )
+        .history(MARKER_ENTITY, MARKER_MEASURE, DateTime::UNIX_EPOCH, now)
         .await?;
-    Ok(marked.is_empty())
+    if !marked.is_empty() {
+        return Ok(false);
+    }
+    let known = store
+        .last_known_level(&Entity::System, LevelKind::Calculated)
+        .await?;
+    Ok(known.is_none() && store.current_state().await?.is_empty())
 }
 
 /// Stores a generated history: every sample in one transaction (with the markers), then
@@ -267,7 +254,7 @@ pub async fn run(
     // Up to the bucket the live sampler fills next: the backfill never overwrites it.
     let to = history::bucket(now, resolution);
     let from = to - Duration::days(DAYS);
-    if !fresh(store, from, to).await? {
+    if !fresh(store, now).await? {
         tracing::info!("history present: no simulated backfill");
         return Ok(None);
     }
