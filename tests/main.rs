@@ -6,6 +6,7 @@
 
 mod accounts;
 mod architecture;
+mod backfill;
 mod browser;
 mod crash;
 mod discharge;

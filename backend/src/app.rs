@@ -87,6 +87,10 @@ impl Application {
                 .await
                 .context("creating the demo accounts")?;
         }
+        // A fresh demo starts with a simulated last week (docs/simulator.md).
+        if let Err(e) = sim::backfill::run(store.as_ref(), &config, &reference).await {
+            tracing::error!(error = %e, "the simulated backfill failed");
+        }
         // Everything up to this outbox entry is in the state read next; the follower starts
         // after it (anything also in that state is applied again, which changes nothing).
         let outbox = store.outbox_last().await?;

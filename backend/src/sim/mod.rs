@@ -10,6 +10,7 @@
 //! ingest counts as duplicates, instead of inventing a second set of patients.
 //! All figures are illustrative; `docs/simulator.md` lists the assumptions.
 
+pub mod backfill;
 pub mod beds;
 pub mod delays;
 pub mod handovers;

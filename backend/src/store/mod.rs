@@ -288,6 +288,12 @@ pub trait Store: AccountStore {
         bucket: DateTime<Utc>,
         samples: &[Sample],
     ) -> Result<(), StoreError>;
+    /// Records the samples of many buckets at once, in one transaction where the store can
+    /// (a simulated backfill writes a week of them: `docs/simulator.md`).
+    async fn record_history_batch(
+        &self,
+        buckets: &[(DateTime<Utc>, Vec<Sample>)],
+    ) -> Result<(), StoreError>;
     /// One measure of one entity in buckets from `from` to `to` inclusive, oldest first.
     async fn history(
         &self,
